@@ -1,0 +1,1 @@
+"""orgshare: shared customer and card pools for organizations with several payment accounts."""

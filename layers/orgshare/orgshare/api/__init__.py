@@ -1,0 +1,1 @@
+"""API Gateway glue: the only package that knows requests arrive through API Gateway."""

@@ -1,0 +1,90 @@
+"""The API resolver every API function shares: Stripe-shaped errors, Request-Id, JSON replies,
+idempotent writes, and the Lambda entry point with logging, tracing and metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgshare.api import idempotency, request
+from orgshare.api.observability import logger, metrics, tracer
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import ApiError, InvalidRequest, UnrecognizedUrl
+from orgshare.params.common import Params
+
+P = TypeVar("P", bound=Params)
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
+
+
+def error_response(error: ApiError) -> Response:
+    metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
+    return _json(error.status, error.body())
+
+
+class Api:
+    """An APIGatewayRestResolver and the few verbs thin handlers need."""
+
+    def __init__(self) -> None:
+        self.resolver = APIGatewayRestResolver(enable_validation=True)
+        self.resolver.exception_handler(ApiError)(error_response)
+        self.resolver.exception_handler(RequestValidationError)(self._invalid_path)
+        self.resolver.exception_handler(Exception)(self._unexpected)
+        self.resolver.not_found()(self._not_found)
+
+    def _invalid_path(self, exc: RequestValidationError) -> Response:
+        return error_response(InvalidRequest(f"Invalid request: {exc.errors()[0].get('msg', 'invalid value')}", code="parameter_invalid"))
+
+    def _not_found(self, _exc: Exception) -> Response:
+        event = self.resolver.current_event
+        return error_response(UnrecognizedUrl(event.http_method, event.path))
+
+    def _unexpected(self, exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred. Please retry; the request id identifies it."}})
+
+    def read(self, model: type[P]) -> tuple[Principal, P]:
+        event = self.resolver.current_event
+        return request.principal(event), request.params(event, model)
+
+    def ok(self, body: dict[str, Any]) -> Response:
+        return _json(200, body)
+
+    def write(self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]]) -> Response:
+        """A POST or DELETE: parse, then run once per Idempotency-Key (validation inside the
+        idempotent section, so a request that fails it stores nothing)."""
+        event = self.resolver.current_event
+        who = request.principal(event)
+        info = request.request_info(event)
+        raw_body = event.decoded_body if event.http_method == "POST" else event.query_string_parameters
+        fingerprint = {"method": event.http_method, "path": event.path, "body": raw_body}
+
+        def run() -> dict[str, Any]:
+            return operation(who, request.params(event, model), info)
+
+        body, replayed = idempotency.run(who, info.idempotency_key, fingerprint, run, self.resolver.lambda_context)
+        return _json(200, body, {"Idempotent-Replayed": "true"} if replayed else None)
+
+    def handler(self) -> Handler:
+        """The Lambda entry point: resolve, then stamp the Stripe-style Request-Id header."""
+
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @tracer.capture_lambda_handler
+        @metrics.log_metrics
+        def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            reply = self.resolver.resolve(event, context)
+            request_id = "req_" + str(event.get("requestContext", {}).get("requestId", "")).replace("-", "")
+            reply.setdefault("multiValueHeaders", {})["Request-Id"] = [request_id]
+            return reply
+
+        return lambda_handler

@@ -1,0 +1,58 @@
+"""Reading a request: who calls, with which parameters, under which request id."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from orgshare.domain import auth
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import AuthenticationFailed, InvalidRequest
+from orgshare.params.common import Params, parse
+from orgshare.settings import get_settings
+from orgshare.wire.params import decode_body, decode_query
+
+P = TypeVar("P", bound=Params)
+
+
+def request_id(event: APIGatewayProxyEvent) -> str:
+    return "req_" + event.request_context.request_id.replace("-", "")
+
+
+def principal(event: APIGatewayProxyEvent) -> Principal:
+    """The authorizer's principal, switched to another account by `Stripe-Account` (or the newer
+    `Stripe-Context`) when a platform key asks for it."""
+    context = event.request_context.authorizer.raw_event if event.request_context.authorizer else {}
+    try:
+        who = Principal.from_context(context)
+    except (KeyError, ValueError):
+        # Only reachable when a route is deployed without the authorizer: fail closed.
+        raise AuthenticationFailed(auth.NO_KEY) from None
+    target = event.headers.get("Stripe-Account") or event.headers.get("Stripe-Context")
+    if target is not None:
+        target = target.strip()
+        if not target.startswith("acct_"):
+            raise InvalidRequest("The Stripe-Account header must name an account id (acct_...).", code="account_invalid")
+        who = auth.act_as(who, target, get_settings().act_as_cache_seconds)
+    return who
+
+
+def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
+    """Query parameters (GET, DELETE) or the body (POST), validated into `model`."""
+    if event.http_method == "POST":
+        raw: dict[str, Any] = decode_body(
+            event.body,
+            is_base64=event.is_base64_encoded,
+            content_type=event.headers.get("Content-Type") or "",
+            max_bytes=get_settings().max_body_bytes,
+        )
+    else:
+        pairs = [(k, v) for k, values in (event.multi_value_query_string_parameters or {}).items() for v in values]
+        raw = decode_query(urlencode(pairs))
+    return parse(model, raw)
+
+
+def request_info(event: APIGatewayProxyEvent) -> RequestInfo:
+    return RequestInfo(id=request_id(event), idempotency_key=event.headers.get("Idempotency-Key"))

@@ -1,0 +1,1 @@
+"""Domain logic: knows pools, accounts and customers; knows nothing of API Gateway or DynamoDB."""

@@ -1,0 +1,161 @@
+"""Organizations, accounts and their API keys."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from orgshare.domain.principal import Kind, Mode, Principal
+from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
+from orgshare.ids import hash_secret, new_id, new_secret_key, redact_key
+from orgshare.params.accounts import AccountCreate, AccountList, ApiKeyCreate, ApiKeyList
+from orgshare.storage import directory
+from orgshare.wire.lists import list_object, page
+
+
+def render_account(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "object": "account",
+        "type": record["kind"],
+        "business_profile": record.get("business_profile") or {"name": None, "url": None},
+        "email": record.get("email"),
+        "country": record.get("country"),
+        "metadata": record.get("metadata") or {},
+        "created": record["created"],
+        # The pool decides which customers and cards the account sees.
+        "pool": record["pool"],
+        "shared_pool": record["kind"] != "standard",
+    }
+
+
+def render_api_key(record: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
+    rendered = {
+        "id": record["id"],
+        "object": "api_key",
+        "account": record["account"],
+        "livemode": record["mode"] == "live",
+        "name": record.get("name"),
+        "redacted": record["redacted"],
+        "created": record["created"],
+        "expires_at": record.get("expires_at"),
+        "revoked": record.get("revoked_at") is not None,
+    }
+    if secret is not None:
+        rendered["secret"] = secret  # shown once, at creation
+    return rendered
+
+
+def _require_platform(principal: Principal) -> None:
+    if not principal.is_platform_key:
+        raise PermissionDenied("Only the platform's own API key can manage accounts and API keys.", code="platform_api_key_required")
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    org: str
+    platform: dict[str, Any]
+    keys: dict[Mode, str]
+
+
+def _mint_key(org: str, account: str, mode: Mode, name: str | None, expires_at: int | None) -> tuple[dict[str, Any], str]:
+    secret = new_secret_key(mode)
+    record = {
+        "id": new_id("key"),
+        "org": org,
+        "account": account,
+        "mode": mode,
+        "name": name,
+        "redacted": redact_key(secret),
+        "created": int(time.time()),
+        "expires_at": expires_at,
+    }
+    directory.create_api_key(record, hash_secret(secret))
+    return record, secret
+
+
+def create_organization(name: str, platform_name: str | None = None) -> NewOrganization:
+    """A new organization, its shared pool, its platform account and a test and a live key."""
+    now = int(time.time())
+    org = new_id("org")
+    platform = {
+        "id": new_id("acct"),
+        "org": org,
+        "kind": "platform",
+        "pool": new_id("pool"),  # the organization's shared pool
+        "business_profile": {"name": platform_name or name, "url": None},
+        "created": now,
+    }
+    directory.create_organization({"id": org, "name": name, "created": now, "shared_pool": platform["pool"]}, platform)
+    keys: dict[Mode, str] = {mode: _mint_key(org, platform["id"], mode, "bootstrap", None)[1] for mode in ("test", "live")}
+    return NewOrganization(org, render_account(platform), keys)
+
+
+def create_account(principal: Principal, params: AccountCreate) -> dict[str, Any]:
+    _require_platform(principal)
+    kind: Kind = params.type
+    record = {
+        "id": new_id("acct"),
+        "org": principal.org,
+        "kind": kind,
+        # Connected accounts join the platform's shared pool; a standard account gets its own.
+        "pool": principal.pool if kind == "connected" else new_id("pool"),
+        "email": params.email,
+        "country": params.country.upper() if params.country else None,
+        "business_profile": params.business_profile.model_dump() if params.business_profile else None,
+        "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None} or None,
+        "created": int(time.time()),
+    }
+    directory.create_account(record)
+    return render_account(record)
+
+
+def _account_in_org(principal: Principal, account: str) -> dict[str, Any]:
+    if account != principal.account and not principal.is_platform_key:
+        raise ResourceMissing("account", account, param="account")
+    record = directory.get_account(principal.org, account)
+    if record is None:
+        raise ResourceMissing("account", account, param="account")
+    return record
+
+
+def retrieve_account(principal: Principal, account: str) -> dict[str, Any]:
+    return render_account(_account_in_org(principal, account))
+
+
+def list_accounts(principal: Principal, params: AccountList, url: str) -> dict[str, Any]:
+    _require_platform(principal)
+    records, has_more = page(
+        params,
+        lambda limit, after, before, desc: directory.list_accounts(principal.org, limit=limit, after=after, before=before, descending=desc),
+    )
+    return list_object(url, [render_account(r) for r in records], has_more)
+
+
+def create_api_key(principal: Principal, account: str, params: ApiKeyCreate) -> dict[str, Any]:
+    _require_platform(principal)
+    _account_in_org(principal, account)
+    if params.expires_at is not None and params.expires_at <= time.time():
+        raise InvalidRequest("expires_at must be in the future.", code="parameter_invalid", param="expires_at")
+    record, secret = _mint_key(principal.org, account, principal.mode, params.name, params.expires_at)
+    return render_api_key(record, secret)
+
+
+def list_api_keys(principal: Principal, account: str, params: ApiKeyList, url: str) -> dict[str, Any]:
+    _require_platform(principal)
+    _account_in_org(principal, account)
+    records, has_more = page(
+        params,
+        lambda limit, after, before, desc: directory.list_api_keys(principal.org, account, limit=limit, after=after, before=before, descending=desc),
+    )
+    return list_object(url, [render_api_key(r) for r in records], has_more)
+
+
+def revoke_api_key(principal: Principal, account: str, key_id: str) -> dict[str, Any]:
+    """Revokes a key of the caller's mode; revoking one twice is a 404, as deleting twice is."""
+    _require_platform(principal)
+    record = directory.get_api_key(principal.org, account, key_id)
+    if record is None or record["mode"] != principal.mode or not directory.revoke_api_key(record, int(time.time())):
+        raise ResourceMissing("api_key", key_id)
+    return {"id": key_id, "object": "api_key", "deleted": True}

@@ -1,0 +1,100 @@
+"""API keys to principals, and the platform acting on behalf of its accounts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+
+from orgshare.domain.principal import MODES, Principal
+from orgshare.errors import AuthenticationFailed, PermissionDenied
+from orgshare.ids import hash_secret, redact_key
+from orgshare.storage import directory
+
+NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization header, "
+    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+)
+
+
+def secret_from_authorization(header: str | None) -> str:
+    """The secret key of a `Bearer sk_...` or HTTP Basic (key as user) Authorization header."""
+    if not header or not header.strip():
+        raise AuthenticationFailed(NO_KEY)
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            user = base64.b64decode(value, validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationFailed("Invalid Basic authorization header.") from None
+        if user:
+            return user
+    raise AuthenticationFailed(NO_KEY)
+
+
+def authenticate(secret: str, now: float | None = None) -> Principal:
+    """Resolves a secret key: one read for the key, one for its account."""
+    invalid = AuthenticationFailed(f"Invalid API Key provided: {redact_key(secret)}", code="api_key_invalid")
+    mode = secret[3:7] if secret.startswith(("sk_test_", "sk_live_")) else None
+    if mode not in MODES or len(secret) > 200:
+        raise invalid
+    record = directory.get_api_key_by_hash(hash_secret(secret))
+    if record is None or record["mode"] != mode:
+        raise invalid
+    expires_at = record.get("expires_at")
+    if expires_at is not None and expires_at <= (now if now is not None else time.time()):
+        raise AuthenticationFailed(f"Expired API Key provided: {redact_key(secret)}", code="api_key_expired")
+    account = directory.get_account(record["org"], record["account"])
+    if account is None:
+        raise invalid
+    return Principal(
+        org=record["org"],
+        account=account["id"],
+        kind=account["kind"],
+        pool=account["pool"],
+        mode=record["mode"],
+        key_id=record["key_id"],
+        key_account=account["id"],
+    )
+
+
+_act_as_cache: dict[tuple[str, str], tuple[float, dict[str, object] | None]] = {}
+
+
+def _cached_account(org: str, account: str, ttl: float) -> dict[str, object] | None:
+    # Accounts' pools change only when sharing is enabled; a short cache spares a read per request.
+    now = time.monotonic()
+    hit = _act_as_cache.get((org, account))
+    if hit and now - hit[0] < ttl:
+        return hit[1]
+    found = directory.get_account(org, account)
+    _act_as_cache[(org, account)] = (now, found)
+    return found
+
+
+def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal:
+    """The principal a `Stripe-Account: acct_...` header asks for: only a platform key, and only
+    for an account of its own organization."""
+    if target == principal.account:
+        return principal
+    denied = PermissionDenied(
+        f"The provided key does not have access to account '{target[:64]}' (or that account does not exist).",
+        code="account_invalid",
+    )
+    if not principal.is_platform_key:
+        raise denied
+    account = _cached_account(principal.org, target, cache_seconds)
+    if account is None:
+        raise denied
+    return Principal(
+        org=principal.org,
+        account=str(account["id"]),
+        kind=account["kind"],  # type: ignore[arg-type]
+        pool=str(account["pool"]),
+        mode=principal.mode,
+        key_id=principal.key_id,
+        key_account=principal.key_account,
+    )

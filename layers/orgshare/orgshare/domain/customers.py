@@ -1,0 +1,186 @@
+"""Customers of a pool: one id and one set of shared fields for every account of the pool,
+and per-account fields (metadata, shipping, balance, invoice settings) each account keeps to itself."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from orgshare.domain.changes import change_record
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import Conflict, ResourceMissing
+from orgshare.ids import id_time_ms, new_id
+from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
+from orgshare.storage import customers as store
+from orgshare.wire.lists import check_expand, list_object, page
+
+SHARED_FIELDS = (
+    "name", "email", "phone", "address", "description", "preferred_locales",
+    "tax_exempt", "invoice_prefix", "business_name", "individual_name",
+)
+ACCOUNT_FIELDS = ("metadata", "shipping", "balance", "invoice_settings")
+EXPANDABLE = ("invoice_settings.default_payment_method", "default_source", "test_clock")
+_WRITE_ATTEMPTS = 3
+
+
+def render(shared: dict[str, Any], overlay: dict[str, Any] | None, livemode: bool) -> dict[str, Any]:
+    """The customer as one account sees it: the pool's shared fields and its own overlay."""
+    if shared.get("deleted"):
+        return {"id": shared["id"], "object": "customer", "deleted": True}
+    mine = overlay or {}
+    settings = mine.get("invoice_settings") or {}
+    return {
+        "id": shared["id"],
+        "object": "customer",
+        "address": shared.get("address"),
+        "balance": mine.get("balance", 0),
+        "business_name": shared.get("business_name"),
+        "created": shared["created"],
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": shared.get("description"),
+        "discount": None,
+        "email": shared.get("email"),
+        "individual_name": shared.get("individual_name"),
+        "invoice_prefix": shared.get("invoice_prefix"),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": settings.get("default_payment_method"),
+            "footer": settings.get("footer"),
+            "rendering_options": None,
+        },
+        "livemode": livemode,
+        "metadata": mine.get("metadata") or {},
+        "name": shared.get("name"),
+        "next_invoice_sequence": 1,
+        "phone": shared.get("phone"),
+        "preferred_locales": shared.get("preferred_locales") or [],
+        "shipping": mine.get("shipping"),
+        "tax_exempt": shared.get("tax_exempt") or "none",
+        "test_clock": None,
+    }
+
+
+def _apply(current: dict[str, Any], params: CustomerCreate | CustomerUpdate, fields: tuple[str, ...]) -> dict[str, Any]:
+    """`current` with the given fields of `params` applied; metadata merges key by key."""
+    updated = dict(current)
+    given = params.given()
+    for field in fields:
+        if field not in given:
+            continue
+        value = getattr(params, field)
+        if field == "metadata" and value is not None:
+            merged = {**(current.get("metadata") or {}), **value}
+            value = {k: v for k, v in merged.items() if v is not None} or None
+        elif hasattr(value, "model_dump"):
+            value = value.model_dump()
+        updated[field] = value
+    return {k: v for k, v in updated.items() if v is not None}
+
+
+def _overlay_or_none(overlay: dict[str, Any]) -> dict[str, Any] | None:
+    values = {k: v for k, v in overlay.items() if k in ACCOUNT_FIELDS and v not in (None, {}, 0)}
+    return values or None
+
+
+def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+    cus = new_id("cus")
+    shared = _apply({"id": cus, "created": int(time.time()), "version": 1}, params, SHARED_FIELDS)
+    shared.setdefault("invoice_prefix", secrets.token_hex(4).upper())
+    overlay = _overlay_or_none(_apply({}, params, ACCOUNT_FIELDS))
+    if overlay:
+        shared["overlays"] = {principal.account}
+    customer = render(shared, overlay, principal.livemode)
+    change = change_record(principal, request, "customer.created", customer, audience="pool")
+    store.save(principal.scope, shared, {principal.account: overlay} if overlay else {}, change, expected_version=None)
+    return customer
+
+
+def _load(principal: Principal, cus: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    shared, overlay = store.get(principal.scope, cus, principal.account) if id_time_ms(cus) else (None, None)
+    if shared is None:
+        raise ResourceMissing("customer", cus)
+    return shared, overlay
+
+
+def retrieve(principal: Principal, cus: str, params: CustomerRetrieve) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+    shared, overlay = _load(principal, cus)
+    return render(shared, overlay, principal.livemode)
+
+
+def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changed = {k: before.get(k) for k in after if k != "id" and after[k] != before.get(k)}
+    if "metadata" in changed:
+        # Stripe lists only the metadata keys that changed, with their old values ("" if new).
+        old, new = before.get("metadata") or {}, after.get("metadata") or {}
+        changed["metadata"] = {k: old.get(k, "") for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    return changed
+
+
+def update(principal: Principal, cus: str, params: CustomerUpdate, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+    for _ in range(_WRITE_ATTEMPTS):
+        shared, overlay = _load(principal, cus)
+        if shared.get("deleted"):
+            raise ResourceMissing("customer", cus)
+        new_shared = _apply(shared, params, SHARED_FIELDS)
+        new_overlay = _overlay_or_none(_apply(overlay or {}, params, ACCOUNT_FIELDS))
+        before = render(shared, overlay, principal.livemode)
+        after = render(new_shared, new_overlay, principal.livemode)
+        previous = _previous(before, after)
+        if not previous:
+            return after  # nothing changed: nothing to write, no event
+        shared_changed = any(new_shared.get(f) != shared.get(f) for f in SHARED_FIELDS)
+        overlays = set(shared.get("overlays") or ())
+        overlays = overlays | {principal.account} if new_overlay else overlays - {principal.account}
+        new_shared.update(version=shared["version"] + 1, overlays=overlays)
+        change = change_record(
+            principal, request, "customer.updated", after,
+            audience="pool" if shared_changed else "account", previous_attributes=previous,
+        )
+        try:
+            store.save(principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"])
+        except store.VersionConflict:
+            continue  # another write landed between our read and write: read again
+        return after
+    raise Conflict("This customer is being changed by another request; please retry.")
+
+
+def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, Any]:
+    for _ in range(_WRITE_ATTEMPTS):
+        shared, _overlay = _load(principal, cus)
+        if shared.get("deleted"):
+            raise ResourceMissing("customer", cus)
+        tombstone = {"id": cus, "created": shared["created"], "version": shared["version"] + 1, "deleted": True}
+        deleted = render(tombstone, None, principal.livemode)
+        change = change_record(principal, request, "customer.deleted", render(shared, _overlay, principal.livemode), audience="pool")
+        overlays: dict[str, dict[str, Any] | None] = {account: None for account in shared.get("overlays") or ()}
+        try:
+            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"])
+        except store.VersionConflict:
+            continue
+        return deleted
+    raise Conflict("This customer is being changed by another request; please retry.")
+
+
+def list_customers(principal: Principal, params: CustomerList, url: str) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE, in_list=True)
+    now_ms = int(time.time() * 1000)
+    pool_created_ms = id_time_ms(principal.pool) or 0
+
+    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+        del descending  # the store derives the order from the bounds
+        return store.list_page(
+            principal.scope, limit=limit, after=after, before=before, email=params.email,
+            pool_created_ms=pool_created_ms, now_ms=now_ms,
+        )
+
+    shared_items, has_more = page(params, fetch)
+    wanted = [s["id"] for s in shared_items if principal.account in (s.get("overlays") or ())]
+    overlays = store.get_overlays(principal.scope, wanted, principal.account)
+    data = [render(s, overlays.get(s["id"]), principal.livemode) for s in shared_items]
+    return list_object(url, data, has_more)

@@ -1,0 +1,41 @@
+"""Account and API key parameters (platform-only endpoints)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from orgshare.params.common import Email, ListParams, Metadata, Params
+
+
+class BusinessProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    name: Annotated[str, StringConstraints(max_length=250)] | None = None
+    url: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class AccountCreate(Params):
+    type: Literal["connected", "standard"]
+    email: Email = None
+    country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
+    business_profile: BusinessProfile | None = None
+    metadata: Metadata = None
+
+
+class AccountRetrieve(Params):
+    pass
+
+
+class AccountList(ListParams):
+    pass
+
+
+class ApiKeyCreate(Params):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    expires_at: Annotated[int, Field(gt=0)] | None = None
+
+
+class ApiKeyList(ListParams):
+    pass

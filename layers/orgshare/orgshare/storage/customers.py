@@ -1,0 +1,168 @@
+"""Customers of a pool: a shared item, per-account overlay items, and list indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgshare.ids import id_time_ms
+from orgshare.settings import get_settings
+from orgshare.storage import keys
+from orgshare.storage.dynamo import client, from_item, key, query_range, to_item
+from orgshare.storage.keys import PoolScope
+from orgshare.storage.outbox import change_put
+
+BY_MONTH_INDEX = "by_created"
+BY_EMAIL_INDEX = "by_field"
+
+
+class VersionConflict(Exception):
+    """The customer changed (or vanished) between our read and our write."""
+
+
+def _table() -> str:
+    return get_settings().data_table
+
+
+def _month(object_id: str) -> str:
+    ms = id_time_ms(object_id) or 0
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m")
+
+
+def _shared_item(scope: PoolScope, shared: dict[str, Any]) -> dict[str, Any]:
+    cus = shared["id"]
+    item = {"pk": keys.customer_pk(scope, cus), "sk": keys.CUSTOMER_SK, **shared}
+    item["overlays"] = item.get("overlays") or None  # DynamoDB refuses an empty set
+    if not shared.get("deleted"):
+        # Tombstones carry no index keys, so the sparse indexes list live customers only.
+        item["gsi1pk"], item["gsi1sk"] = keys.customers_by_month_pk(scope, _month(cus)), cus
+        if shared.get("email"):
+            item["gsi2pk"], item["gsi2sk"] = keys.customers_by_email_pk(scope, shared["email"]), cus
+    return item
+
+
+def _overlay_write(scope: PoolScope, cus: str, account: str, overlay: dict[str, Any] | None) -> dict[str, Any]:
+    k = key(keys.customer_pk(scope, cus), keys.overlay_sk(account))
+    if overlay:
+        return {"Put": {"TableName": _table(), "Item": {**k, **to_item(overlay)}}}
+    return {"Delete": {"TableName": _table(), "Key": k}}
+
+
+def _write(items: list[dict[str, Any]]) -> None:
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            raise VersionConflict from exc
+        raise
+
+
+def _shared_put(scope: PoolScope, shared: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": _table(), "Item": to_item(_shared_item(scope, shared))}
+    if expected_version is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+    return {"Put": put}
+
+
+def save(
+    scope: PoolScope,
+    shared: dict[str, Any],
+    overlays: dict[str, dict[str, Any] | None],
+    change: dict[str, Any],
+    *,
+    expected_version: int | None,
+) -> None:
+    """Writes the shared item (new when expected_version is None, else only if unchanged since
+    read), each overlay given (None deletes it) and the change's outbox record, atomically."""
+    items = [_shared_put(scope, shared, expected_version)]
+    items += [_overlay_write(scope, shared["id"], account, overlay) for account, overlay in overlays.items()]
+    items.append(change_put(change))
+    _write(items)
+
+
+def get(scope: PoolScope, cus: str, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The shared item and this account's overlay, in one BatchGetItem."""
+    pk = keys.customer_pk(scope, cus)
+    wanted = [key(pk, keys.CUSTOMER_SK), key(pk, keys.overlay_sk(account))]
+    request: dict[str, Any] = {_table(): {"Keys": wanted, "ConsistentRead": True}}
+    found: dict[str, dict[str, Any]] = {}
+    while request:
+        answer = client().batch_get_item(RequestItems=request)
+        for raw in answer["Responses"].get(_table(), []):
+            found[raw["sk"]["S"]] = from_item(raw)
+        request = answer.get("UnprocessedKeys") or {}
+    return found.get(keys.CUSTOMER_SK), found.get(keys.overlay_sk(account))
+
+
+def get_overlays(scope: PoolScope, customers: list[str], account: str) -> dict[str, dict[str, Any]]:
+    """This account's overlays of up to 100 customers, in one BatchGetItem (plus retries of
+    unprocessed keys)."""
+    if not customers:
+        return {}
+    wanted = [key(keys.customer_pk(scope, cus), keys.overlay_sk(account)) for cus in customers]
+    request: dict[str, Any] = {_table(): {"Keys": wanted}}
+    found: dict[str, dict[str, Any]] = {}
+    while request:
+        answer = client().batch_get_item(RequestItems=request)
+        for raw in answer["Responses"].get(_table(), []):
+            found[raw["pk"]["S"].rsplit("#", 1)[1]] = from_item(raw)
+        request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def _months(newest: str, oldest: str, *, descending: bool) -> Iterator[str]:
+    year, month = (int(newest[:4]), int(newest[4:])) if descending else (int(oldest[:4]), int(oldest[4:]))
+    stop = oldest if descending else newest
+    while True:
+        current = f"{year:04d}{month:02d}"
+        yield current
+        if current == stop:
+            return
+        month += -1 if descending else 1
+        if month == 0:
+            year, month = year - 1, 12
+        elif month == 13:
+            year, month = year + 1, 1
+
+
+def list_page(
+    scope: PoolScope,
+    *,
+    limit: int,
+    after: str | None,
+    before: str | None,
+    email: str | None,
+    pool_created_ms: int,
+    now_ms: int,
+) -> list[dict[str, Any]]:
+    """Shared items, up to `limit`, with ids strictly between `after` and `before`; newest first
+    unless only `after` is set (then oldest first, as ending_before pages forward)."""
+    descending = after is None or before is not None
+    if email is not None:
+        return query_range(
+            _table(), ("gsi2pk", keys.customers_by_email_pk(scope, email)), "gsi2sk",
+            index=BY_EMAIL_INDEX, after=after, before=before, descending=descending, limit=limit,
+        )
+    newest = _month(before) if before else _month_of_ms(now_ms)
+    oldest = _month(after) if after else _month_of_ms(pool_created_ms)
+    found: list[dict[str, Any]] = []
+    if oldest > newest:  # a cursor from the future, or a clock skew: nothing can lie between
+        return found
+    for month in _months(newest, oldest, descending=descending):
+        found += query_range(
+            _table(), ("gsi1pk", keys.customers_by_month_pk(scope, month)), "gsi1sk",
+            index=BY_MONTH_INDEX, after=after, before=before, descending=descending, limit=limit - len(found),
+        )
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _month_of_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m")

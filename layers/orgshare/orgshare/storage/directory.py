@@ -1,0 +1,121 @@
+"""Organizations, accounts and API keys in the directory table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgshare.settings import get_settings
+from orgshare.storage import keys
+from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, to_value
+
+
+def _table() -> str:
+    return get_settings().directory_table
+
+
+def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item({"pk": pk, "sk": sk, **values}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def create_organization(org: dict[str, Any], platform: dict[str, Any]) -> None:
+    """The organization and its platform account, together or not at all."""
+    client().transact_write_items(
+        TransactItems=[
+            _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
+            _put(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
+        ]
+    )
+
+
+def get_organization(org: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.ORG_SK))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
+def create_account(account: dict[str, Any]) -> None:
+    client().transact_write_items(TransactItems=[_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account)])
+
+
+def get_account(org: str, account: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.account_sk(account)))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
+def list_accounts(org: str, *, limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+    return query_range(
+        _table(),
+        ("pk", keys.org_pk(org)),
+        "sk",
+        prefix=keys.account_sk(""),
+        after=keys.account_sk(after) if after else None,
+        before=keys.account_sk(before) if before else None,
+        descending=descending,
+        limit=limit,
+    )
+
+
+def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
+    """The listing item (for the account's key list) and the lookup item (for the authorizer)."""
+    listing = {**record, "secret_hash": secret_hash}
+    lookup = {"key_id": record["id"], "org": record["org"], "account": record["account"], "mode": record["mode"], "expires_at": record.get("expires_at")}
+    client().transact_write_items(
+        TransactItems=[
+            _put(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
+            _put(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
+        ]
+    )
+
+
+def get_api_key_by_hash(secret_hash: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=key(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
+def get_api_key(org: str, account: str, key_id: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.key_listing_sk(account, key_id)))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
+def list_api_keys(org: str, account: str, *, limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+    return query_range(
+        _table(),
+        ("pk", keys.org_pk(org)),
+        "sk",
+        prefix=keys.key_listing_sk(account, ""),
+        after=keys.key_listing_sk(account, after) if after else None,
+        before=keys.key_listing_sk(account, before) if before else None,
+        descending=descending,
+        limit=limit,
+    )
+
+
+def revoke_api_key(record: dict[str, Any], revoked_at: int) -> bool:
+    """Marks the listing item revoked and deletes the lookup item; False if already revoked."""
+    try:
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": _table(),
+                        "Key": key(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"])),
+                        "UpdateExpression": "SET revoked_at = :at",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                        "ExpressionAttributeValues": {":at": to_value(revoked_at)},
+                    }
+                },
+                {"Delete": {"TableName": _table(), "Key": key(keys.key_lookup_pk(record["secret_hash"]), keys.KEY_LOOKUP_SK)}},
+            ]
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            return False
+        raise
+    return True

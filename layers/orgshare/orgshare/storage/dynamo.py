@@ -1,0 +1,96 @@
+"""The DynamoDB client, configured once, and item (de)serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@lru_cache(maxsize=1)
+def client() -> DynamoDBClient:
+    # Standard retry mode backs off on throttling; short timeouts keep a request inside API Gateway's 29 s.
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    return boto3.client("dynamodb", config=config)
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values to a DynamoDB item; None values are left out (DynamoDB has no use for them)."""
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def to_value(value: Any) -> dict[str, Any]:
+    return _serializer.serialize(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def query_range(
+    table: str,
+    pk: tuple[str, str],
+    sk_name: str,
+    *,
+    index: str | None = None,
+    prefix: str = "",
+    after: str | None = None,
+    before: str | None = None,
+    descending: bool = True,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Up to `limit` items of one partition whose sort key starts with `prefix` and lies strictly
+    between `after` and `before`, in sort-key order (descending by default). One round trip
+    unless DynamoDB pages the answer (1 MB)."""
+    low = after if after is not None else prefix
+    high = before if before is not None else prefix + "\uffff"
+    params: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#pk": pk[0], "#sk": sk_name},
+        "ExpressionAttributeValues": {":pk": {"S": pk[1]}, ":low": {"S": low}, ":high": {"S": high}},
+        "ScanIndexForward": not descending,
+        # BETWEEN is inclusive: one more item in case a cursor itself comes back.
+        "Limit": limit + 1,
+    }
+    if index:
+        params["IndexName"] = index
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = client().query(**params)
+        for raw in answer.get("Items", []):
+            sort_key = raw[sk_name]["S"]
+            if sort_key in (after, before):
+                continue
+            items.append(from_item(raw))
+        last = answer.get("LastEvaluatedKey")
+        if len(items) >= limit or not last:
+            return items[:limit]
+        params["ExclusiveStartKey"] = last

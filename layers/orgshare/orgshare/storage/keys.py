@@ -1,0 +1,73 @@
+"""Key formats of every table, in one place.
+
+Pool data is keyed by organization, pool and mode: a request can only ever name keys inside the
+pool its API key resolved to, so isolation needs no filter after the read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PoolScope:
+    org: str
+    pool: str
+    mode: str  # "test" | "live"
+
+    @property
+    def prefix(self) -> str:
+        return f"ORG#{self.org}#POOL#{self.pool}#{self.mode}"
+
+
+# Directory table
+def org_pk(org: str) -> str:
+    return f"ORG#{org}"
+
+
+ORG_SK = "ORG"
+
+
+def account_sk(account: str) -> str:
+    return f"ACCT#{account}"
+
+
+def key_listing_sk(account: str, key_id: str) -> str:
+    return f"APIKEY#{account}#{key_id}"
+
+
+def key_lookup_pk(secret_hash: str) -> str:
+    return f"APIKEY#{secret_hash}"
+
+
+KEY_LOOKUP_SK = "APIKEY"
+
+
+# Data table: a customer is one shared item plus one overlay item per account that has
+# per-account values, all under one partition key so one BatchGetItem reads a customer.
+def customer_pk(scope: PoolScope, customer: str) -> str:
+    return f"{scope.prefix}#CUS#{customer}"
+
+
+CUSTOMER_SK = "CUSTOMER"
+
+
+def overlay_sk(account: str) -> str:
+    return f"ACCT#{account}"
+
+
+def customers_by_month_pk(scope: PoolScope, month: str) -> str:
+    # Month buckets spread a big pool's list index over many partition keys.
+    return f"{scope.prefix}#CUS#M#{month}"
+
+
+def customers_by_email_pk(scope: PoolScope, email: str) -> str:
+    return f"{scope.prefix}#CUS#E#{email}"
+
+
+# Events table (the outbox)
+def change_pk(change_id: str) -> str:
+    return f"CHANGE#{change_id}"
+
+
+CHANGE_SK = "CHANGE"

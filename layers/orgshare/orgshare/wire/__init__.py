@@ -1,0 +1,1 @@
+"""Stripe's wire dialect: request bodies, validation errors, list objects."""

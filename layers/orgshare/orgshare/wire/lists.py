@@ -1,0 +1,35 @@
+"""Stripe list objects and expand checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from orgshare.errors import InvalidRequest
+from orgshare.params.common import ListParams
+
+T = TypeVar("T")
+
+
+def list_object(url: str, data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def page(params: ListParams, fetch: Callable[[int, str | None, str | None, bool], list[T]]) -> tuple[list[T], bool]:
+    """Runs `fetch(limit, after, before, descending)` for a Stripe page and returns the page,
+    newest first, and has_more. starting_after=X pages to older objects (ids below X);
+    ending_before=X to the newer ones just above X."""
+    want = params.limit + 1
+    if params.ending_before:
+        items = fetch(want, params.ending_before, None, False)
+        has_more = len(items) > params.limit
+        return list(reversed(items[: params.limit])), has_more
+    items = fetch(want, None, params.starting_after, True)
+    return items[: params.limit], len(items) > params.limit
+
+
+def check_expand(expand: Sequence[str], allowed: Sequence[str], *, in_list: bool = False) -> None:
+    for path in expand:
+        bare = path.removeprefix("data.") if in_list else path
+        if bare not in allowed:
+            raise InvalidRequest(f"This property cannot be expanded ({path}).", code="parameter_invalid", param="expand")
