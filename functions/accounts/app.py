@@ -12,35 +12,35 @@ app = api.resolver
 
 
 @app.post("/v1/accounts")
-def create_account() -> Response:
+def create_account() -> Response[str]:
     return api.write(AccountCreate, lambda who, params, _info: accounts.create_account(who, params))
 
 
 @app.get("/v1/accounts")
-def list_accounts() -> Response:
+def list_accounts() -> Response[str]:
     who, params = api.read(AccountList)
     return api.ok(accounts.list_accounts(who, params, "/v1/accounts"))
 
 
 @app.get("/v1/accounts/<account>")
-def retrieve_account(account: str) -> Response:
+def retrieve_account(account: str) -> Response[str]:
     who, _params = api.read(AccountRetrieve)
     return api.ok(accounts.retrieve_account(who, account))
 
 
 @app.post("/v1/accounts/<account>/api_keys")
-def create_api_key(account: str) -> Response:
+def create_api_key(account: str) -> Response[str]:
     return api.write(ApiKeyCreate, lambda who, params, _info: accounts.create_api_key(who, account, params))
 
 
 @app.get("/v1/accounts/<account>/api_keys")
-def list_api_keys(account: str) -> Response:
+def list_api_keys(account: str) -> Response[str]:
     who, params = api.read(ApiKeyList)
     return api.ok(accounts.list_api_keys(who, account, params, f"/v1/accounts/{account}/api_keys"))
 
 
 @app.delete("/v1/accounts/<account>/api_keys/<key>")
-def revoke_api_key(account: str, key: str) -> Response:
+def revoke_api_key(account: str, key: str) -> Response[str]:
     return api.write(Params, lambda who, _params, _info: accounts.revoke_api_key(who, account, key))
 
 

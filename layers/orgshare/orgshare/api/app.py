@@ -23,11 +23,11 @@ P = TypeVar("P", bound=Params)
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(error: ApiError) -> Response[str]:
     metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
     return _json(error.status, error.body())
 
@@ -42,14 +42,14 @@ class Api:
         self.resolver.exception_handler(Exception)(self._unexpected)
         self.resolver.not_found()(self._not_found)
 
-    def _invalid_path(self, exc: RequestValidationError) -> Response:
+    def _invalid_path(self, exc: RequestValidationError) -> Response[str]:
         return error_response(InvalidRequest(f"Invalid request: {exc.errors()[0].get('msg', 'invalid value')}", code="parameter_invalid"))
 
-    def _not_found(self, _exc: Exception) -> Response:
+    def _not_found(self, _exc: Exception) -> Response[str]:
         event = self.resolver.current_event
         return error_response(UnrecognizedUrl(event.http_method, event.path))
 
-    def _unexpected(self, exc: Exception) -> Response:
+    def _unexpected(self, exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred. Please retry; the request id identifies it."}})
 
@@ -57,10 +57,10 @@ class Api:
         event = self.resolver.current_event
         return request.principal(event), request.params(event, model)
 
-    def ok(self, body: dict[str, Any]) -> Response:
+    def ok(self, body: dict[str, Any]) -> Response[str]:
         return _json(200, body)
 
-    def write(self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]]) -> Response:
+    def write(self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]]) -> Response[str]:
         """A POST or DELETE: parse, then run once per Idempotency-Key (validation inside the
         idempotent section, so a request that fails it stores nothing)."""
         event = self.resolver.current_event
@@ -82,6 +82,7 @@ class Api:
         @tracer.capture_lambda_handler
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
             reply = self.resolver.resolve(event, context)
             request_id = "req_" + str(event.get("requestContext", {}).get("requestId", "")).replace("-", "")
             reply.setdefault("multiValueHeaders", {})["Request-Id"] = [request_id]

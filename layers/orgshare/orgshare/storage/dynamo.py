@@ -71,13 +71,22 @@ def query_range(
     unless DynamoDB pages the answer (1 MB)."""
     low = after if after is not None else prefix
     high = before if before is not None else prefix + "\uffff"
+    names = {"#pk": pk[0]}
+    values: dict[str, Any] = {":pk": {"S": pk[1]}}
+    condition = "#pk = :pk"
+    if low:  # DynamoDB refuses empty strings in key conditions; no lower bound needs none
+        condition += " AND #sk BETWEEN :low AND :high"
+        names["#sk"], values[":low"], values[":high"] = sk_name, {"S": low}, {"S": high}
+    elif before is not None:
+        condition += " AND #sk <= :high"
+        names["#sk"], values[":high"] = sk_name, {"S": high}
     params: dict[str, Any] = {
         "TableName": table,
-        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-        "ExpressionAttributeNames": {"#pk": pk[0], "#sk": sk_name},
-        "ExpressionAttributeValues": {":pk": {"S": pk[1]}, ":low": {"S": low}, ":high": {"S": high}},
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
         "ScanIndexForward": not descending,
-        # BETWEEN is inclusive: one more item in case a cursor itself comes back.
+        # Bounds are inclusive: one more item in case a cursor itself comes back.
         "Limit": limit + 1,
     }
     if index:

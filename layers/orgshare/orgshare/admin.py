@@ -1,0 +1,121 @@
+"""Operator command line: bootstrap an organization (its platform account and first keys).
+
+    python -m orgshare.admin create-org --name "Rocket Inc" --stack orgshare-dev   # a deployed stack
+    python -m orgshare.admin create-org --name "Rocket Inc" --local                # make run's system
+
+Keys are printed once and stored only as hashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orgshare.domain import accounts
+from orgshare.domain.principal import Mode, Principal
+from orgshare.params.accounts import AccountCreate, ApiKeyCreate
+
+LOCAL_STATE = Path(".localdata/local.json")
+_OUTPUT_TO_ENV = {
+    "DirectoryTableName": "DIRECTORY_TABLE",
+    "DataTableName": "DATA_TABLE",
+    "EventsTableName": "EVENTS_TABLE",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+}
+
+
+def configure_from_stack(stack: str) -> None:
+    import boto3
+
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    for output in outputs:
+        if output["OutputKey"] in _OUTPUT_TO_ENV:
+            os.environ[_OUTPUT_TO_ENV[output["OutputKey"]]] = output["OutputValue"]
+
+
+def configure_from_local(path: Path = LOCAL_STATE) -> None:
+    if not path.exists():
+        sys.exit(f"{path} not found: start the local system with 'make run' first")
+    os.environ.update(json.loads(path.read_text())["env"])
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    kind: str
+    id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Demo:
+    org: str
+    pool: str  # the shared pool
+    accounts: list[DemoAccount]  # the platform first
+
+    def ids(self) -> dict[str, object]:
+        """What a restart needs to mint new keys: ids only, never a secret."""
+        return {"org": self.org, "pool": self.pool, "accounts": [{"name": a.name, "kind": a.kind, "id": a.id} for a in self.accounts]}
+
+
+DEMO_ACCOUNTS = (
+    ("Rocket Rides", "connected"),
+    ("Rocket Deliveries", "connected"),
+    ("Rocket Rentals", "standard"),
+    ("Rocket Repairs", "standard"),
+)
+
+
+def platform_principal(org: str, account: str, pool: str, mode: Mode) -> Principal:
+    return Principal(org=org, account=account, kind="platform", pool=pool, mode=mode, key_id="admin", key_account=account)
+
+
+def seed_demo(mode: Mode = "test") -> Demo:
+    """The demo organization: a platform, two connected accounts sharing its pool, two standard
+    accounts with their own pools, and a fresh `mode` key for each."""
+    new = accounts.create_organization("Rocket Group", "Rocket Platform")
+    platform = platform_principal(new.org, new.platform["id"], new.platform["pool"], mode)
+    seeded = [DemoAccount("Rocket Platform", "platform", new.platform["id"], new.keys[mode])]
+    for name, kind in DEMO_ACCOUNTS:
+        params = AccountCreate.model_validate({"type": kind, "business_profile": {"name": name}})
+        account = accounts.create_account(platform, params)
+        secret = accounts.create_api_key(platform, account["id"], ApiKeyCreate(name="demo"))["secret"]
+        seeded.append(DemoAccount(name, kind, account["id"], secret))
+    return Demo(new.org, new.platform["pool"], seeded)
+
+
+def mint_demo_keys(ids: dict[str, Any], mode: Mode = "test") -> Demo:
+    """New keys for an existing demo organization (after a restart with persisted data: the old
+    secrets were never stored, so they cannot be shown again)."""
+    platform = platform_principal(ids["org"], ids["accounts"][0]["id"], ids["pool"], mode)
+    minted = [
+        DemoAccount(a["name"], a["kind"], a["id"], accounts.create_api_key(platform, a["id"], ApiKeyCreate(name="demo"))["secret"])
+        for a in ids["accounts"]
+    ]
+    return Demo(ids["org"], ids["pool"], minted)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m orgshare.admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create-org", help="create an organization, its platform account and a test and a live key")
+    create.add_argument("--name", required=True)
+    where = create.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="a deployed stack's name (tables from its outputs, AWS credentials from the environment)")
+    where.add_argument("--local", action="store_true", help="the system 'make run' started")
+    args = parser.parse_args(argv)
+    if args.stack:
+        configure_from_stack(args.stack)
+    elif args.local:
+        configure_from_local()
+    new = accounts.create_organization(args.name)
+    print(json.dumps({"organization": new.org, "platform": new.platform, "keys": new.keys}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

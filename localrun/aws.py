@@ -1,0 +1,65 @@
+"""The AWS side of the local run: moto in server mode, tables created from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from localrun import template as tpl
+
+
+def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    return server, f"http://{host}:{bound}"
+
+
+def point_sdk_at(endpoint: str) -> None:
+    """Every boto3 client made after this talks to moto (boto3 reads AWS_ENDPOINT_URL)."""
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's dummy credentials
+        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+
+
+def create_tables(template: dict[str, Any]) -> list[str]:
+    client = boto3.client("dynamodb")
+    names = []
+    for definition in tpl.table_definitions(template).values():
+        args = dict(definition)
+        ttl = args.pop("_ttl", None)
+        client.create_table(**args)
+        if ttl:
+            client.update_time_to_live(TableName=args["TableName"], TimeToLiveSpecification=ttl)
+        names.append(args["TableName"])
+    return names
+
+
+def dump_tables(names: list[str], path: Path) -> None:
+    """Local persistence only (make run PERSIST=1): a Scan is fine here, never on a request path."""
+    client = boto3.client("dynamodb")
+    state: dict[str, list[Any]] = {}
+    for name in names:
+        items: list[Any] = []
+        for page in client.get_paginator("scan").paginate(TableName=name):
+            items += page["Items"]
+        state[name] = items
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state))
+
+
+def load_tables(path: Path) -> None:
+    client = boto3.client("dynamodb")
+    for name, items in json.loads(path.read_text()).items():
+        for item in items:
+            client.put_item(TableName=name, Item=item)

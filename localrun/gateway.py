@@ -1,0 +1,201 @@
+"""A local API Gateway (REST, proxy integration) built from template.yaml: its routes, its
+REQUEST authorizer with its cache, and its gateway responses, around the real handlers."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from localrun import template as tpl
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+REGION, ACCOUNT_ID, API_ID = "us-east-1", "123456789012", "local"
+
+
+@dataclass
+class LambdaContext:
+    """What handlers read of the Lambda context."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    deadline: float = field(default_factory=lambda: time.monotonic() + 10)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class Function:
+    """One function, imported once like a warm container; one request at a time, as in Lambda."""
+
+    def __init__(self, logical_id: str, code_uri: Path, handler: str) -> None:
+        module_name, _, self.attr = handler.rpartition(".")
+        spec = importlib.util.spec_from_file_location(f"fn_{logical_id}_{module_name}", code_uri / f"{module_name}.py")
+        assert spec and spec.loader
+        self.module: ModuleType = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = self.module
+        spec.loader.exec_module(self.module)
+        self.name = logical_id
+        self.lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            result: dict[str, Any] = getattr(self.module, self.attr)(event, LambdaContext(self.name))
+            return result
+
+
+@dataclass
+class Route:
+    method: str
+    resource: str
+    pattern: re.Pattern[str]
+    function: Function
+
+
+def _route_pattern(resource: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$")
+
+
+class Gateway:
+    def __init__(self, template: dict[str, Any]) -> None:
+        functions = tpl.resources(template, "AWS::Serverless::Function")
+        loaded = {
+            name: Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"])
+            for name, res in functions.items()
+        }
+        self.routes = [
+            Route(ev["Properties"]["Method"].upper(), ev["Properties"]["Path"], _route_pattern(ev["Properties"]["Path"]), loaded[name])
+            for name, res in functions.items()
+            for ev in res["Properties"].get("Events", {}).values()
+            if ev["Type"] == "Api"
+        ]
+        api = next(iter(tpl.resources(template, "AWS::Serverless::Api").values()))["Properties"]
+        auth = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
+        self.authorizer = loaded[auth["FunctionArn"]["Fn::GetAtt"][0]]
+        self.identity_headers = auth["Identity"]["Headers"]
+        self.cache_seconds = int(tpl.resolve(auth["Identity"].get("ReauthorizeEvery", 300), template))
+        self.stage = str(tpl.resolve(api["StageName"], template))
+        self.gateway_responses = api.get("GatewayResponses", {})
+        self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+
+    # -- API Gateway behaviours -------------------------------------------------------------
+    def _gateway_response(self, kind: str, context: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        spec = self.gateway_responses.get(kind, {})
+        body = spec.get("ResponseTemplates", {}).get("application/json", '{"message": "%s"}' % kind)
+        rendered = re.sub(r"\$context\.([\w.]+)", lambda m: context.get(m.group(1), ""), body)
+        return int(spec.get("StatusCode", 500)), {"Content-Type": "application/json"}, rendered.encode()
+
+    def _authorize(self, method: str, headers: dict[str, str], resource: str, path: str) -> dict[str, Any] | None:
+        lower = {k.lower(): v for k, v in headers.items()}
+        identity = tuple(lower.get(h.lower(), "") for h in self.identity_headers)
+        if not all(identity):
+            return None
+        hit = self._auth_cache.get(identity)
+        if hit and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{self.stage}/{method}{path}"
+        answer = self.authorizer.invoke(
+            {"type": "REQUEST", "methodArn": arn, "resource": resource, "path": path, "httpMethod": method, "headers": headers}
+        )
+        allowed = answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+        result = {"allowed": allowed, "principalId": answer.get("principalId"), "context": answer.get("context") or {}}
+        if self.cache_seconds:
+            self._auth_cache[identity] = (time.monotonic(), result)
+        return result
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(raw_path)
+        path = url.path.rstrip("/") or "/"
+        request_id = str(uuid.uuid4())
+        context = {"httpMethod": method, "path": path, "requestId": request_id}
+        match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
+        if match is None:
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context)
+        route, found = match
+        auth = self._authorize(method, headers, route.resource, path)
+        if auth is None:
+            return self._gateway_response("UNAUTHORIZED", context)
+        if not auth["allowed"]:
+            return self._gateway_response("ACCESS_DENIED", {**context, **{f"authorizer.{k}": str(v) for k, v in auth["context"].items()}})
+        multi_query: dict[str, list[str]] = {}
+        for k, v in parse_qsl(url.query, keep_blank_values=True):
+            multi_query.setdefault(k, []).append(v)
+        is_text = not body or headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "application/json", "text/"))
+        event = {
+            "resource": route.resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": found.groupdict() or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.resource,
+                "httpMethod": method,
+                "path": f"/{self.stage}{path}",
+                "stage": self.stage,
+                "requestId": request_id,
+                "accountId": ACCOUNT_ID,
+                "apiId": API_ID,
+                "requestTimeEpoch": int(time.time() * 1000),
+                "identity": {"sourceIp": "127.0.0.1"},
+                "authorizer": {"principalId": auth["principalId"], **auth["context"]},
+            },
+            "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
+            "isBase64Encoded": bool(body) and not is_text,
+        }
+        reply = route.function.invoke(event)
+        out_headers = {k: v for k, v in (reply.get("headers") or {}).items()}
+        for k, values in (reply.get("multiValueHeaders") or {}).items():
+            out_headers[k] = ", ".join(values)
+        payload = reply.get("body") or ""
+        data = base64.b64decode(payload) if reply.get("isBase64Encoded") else payload.encode()
+        return int(reply["statusCode"]), out_headers, data
+
+
+def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 in a background thread; port 0 picks a free one."""
+
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > max_body:  # API Gateway's own 10 MB limit
+                status, headers, data = gateway._gateway_response("REQUEST_TOO_LARGE", {})
+                self.rfile.read(length)
+            else:
+                body = self.rfile.read(length) if length else b""
+                status, headers, data = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,0 +1,82 @@
+"""template.yaml as data: CloudFormation short tags become their long forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_Loader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as handle:
+        return yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+def local_table_name(logical_id: str) -> str:
+    return f"orgshare-local-{logical_id}"
+
+
+def table_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """create_table arguments for each table the template declares, by logical id."""
+    tables = {}
+    for name, res in resources(template, "AWS::DynamoDB::Table").items():
+        props = res["Properties"]
+        args: dict[str, Any] = {
+            "TableName": local_table_name(name),
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        if "TimeToLiveSpecification" in props:
+            args["_ttl"] = props["TimeToLiveSpecification"]
+        tables[name] = args
+    return tables
+
+
+def resolve(value: Any, template: dict[str, Any]) -> Any:
+    """A template value with Refs to tables and parameters resolved for the local run."""
+    if isinstance(value, dict) and "Ref" in value:
+        ref = value["Ref"]
+        if ref in template.get("Parameters", {}):
+            return str(template["Parameters"][ref].get("Default", ""))
+        if template["Resources"].get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
+            return local_table_name(ref)
+        return ref
+    return value
+
+
+def function_environment(template: dict[str, Any]) -> dict[str, str]:
+    env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    return {k: str(resolve(v, template)) for k, v in env.items()}
