@@ -14,7 +14,6 @@ from typing import Any
 from localrun import aws
 from localrun import template as tpl
 
-STATE_DIR = Path(".localdata")
 
 
 def configure(endpoint: str, template: dict[str, Any], verbose: bool) -> dict[str, str]:
@@ -59,24 +58,28 @@ def _print_banner(url: str, seeded: list[Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localrun", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
-    parser.add_argument("--persist", action="store_true", help=f"keep data across restarts in {STATE_DIR}/state.json")
+    parser.add_argument("--persist", action="store_true", help="keep data across restarts in STATE_DIR/state.json")
+    parser.add_argument("--state-dir", type=Path, default=Path(".localdata"), help="where local state lives (default .localdata)")
     parser.add_argument("--verbose", action="store_true", help="handler logs at INFO")
     args = parser.parse_args()
 
     moto, server, tables, env = start(args.port, args.verbose)
     from orgshare import admin
 
-    state_file = STATE_DIR / "state.json"
-    seed_file = STATE_DIR / "seed.json"
+    state_dir: Path = args.state_dir
+    state_file = state_dir / "state.json"
+    seed_file = state_dir / "seed.json"
     if args.persist and state_file.exists() and seed_file.exists():
         aws.load_tables(state_file)
         demo = admin.mint_demo_keys(json.loads(seed_file.read_text()))
     else:
         demo = admin.seed_demo()
-    STATE_DIR.mkdir(exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
     seed_file.write_text(json.dumps(demo.ids()))
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    (STATE_DIR / "local.json").write_text(json.dumps({"url": url, "env": {**env, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"]}}))
+    aws_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    # What `python -m orgshare.admin ... --local` needs to reach this system (moto's dummy credentials only).
+    (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**env, **aws_env}}))
     _print_banner(url, demo.accounts)
 
     stop = threading.Event()

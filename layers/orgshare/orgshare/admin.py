@@ -107,12 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--name", required=True)
     where = create.add_mutually_exclusive_group()
     where.add_argument("--stack", help="a deployed stack's name (tables from its outputs, AWS credentials from the environment)")
-    where.add_argument("--local", action="store_true", help="the system 'make run' started")
+    where.add_argument("--local", nargs="?", const=LOCAL_STATE, type=Path, help="the system 'make run' started (its local.json)")
     args = parser.parse_args(argv)
     if args.stack:
         configure_from_stack(args.stack)
     elif args.local:
-        configure_from_local()
+        configure_from_local(args.local)
     new = accounts.create_organization(args.name)
     print(json.dumps({"organization": new.org, "platform": new.platform, "keys": new.keys}, indent=2))
 

@@ -1,0 +1,108 @@
+"""Fixtures: moto-backed tables from template.yaml for unit tests, and the whole local system
+(python -m localrun, in a subprocess on a free port) for integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import stripe
+from moto import mock_aws
+
+from localrun import aws as local_aws
+from localrun import template as tpl
+from orgshare.settings import get_settings
+from orgshare.storage import dynamo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _clear_caches() -> None:
+    dynamo.client.cache_clear()
+    get_settings.cache_clear()
+    from orgshare.api import idempotency
+
+    idempotency._persistence.cache_clear()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Empty tables, created from template.yaml's own definitions, in moto."""
+    template = tpl.load()
+    env = {**tpl.function_environment(template), "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+    for k, v in {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    _clear_caches()
+    with mock_aws():
+        local_aws.create_tables(template)
+        yield env
+    _clear_caches()
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    kind: str
+    id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class LocalSystem:
+    url: str
+    state_dir: Path
+    accounts: dict[str, Account]
+    output: list[str]  # everything the system printed: its logs
+
+    def client(self, who: str | None = None, *, key: str | None = None) -> stripe.StripeClient:
+        secret = key if key is not None else self.accounts[who or "Rocket Platform"].key
+        return stripe.StripeClient(secret, base_addresses={"api": self.url}, max_network_retries=0)
+
+    def admin(self, *args: str) -> dict[str, object]:
+        out = subprocess.run(
+            [sys.executable, "-m", "orgshare.admin", *args, "--local", str(self.state_dir / "local.json")],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        )
+        result: dict[str, object] = json.loads(out.stdout)
+        return result
+
+
+_ROW = re.compile(r"^(Rocket [A-Za-z]+)\s+(platform|connected|standard)\s+(acct_\w+)\s+(sk_test_\w+)$")
+
+
+@pytest.fixture(scope="session")
+def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """`python -m localrun` as a user starts it (what `make run` does), on a free port."""
+    state_dir = tmp_path_factory.mktemp("localrun")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    url, accounts, seen = None, {}, []
+    for line in proc.stdout:  # the banner is the readiness signal: it is printed once serving
+        seen.append(line)
+        if match := re.search(r"running at (http://127\.0\.0\.1:\d+)", line):
+            url = match.group(1)
+        if match := _ROW.match(line.strip()):
+            accounts[match.group(1)] = Account(*match.groups())
+        if len(accounts) == 5:
+            break
+    if url is None or len(accounts) != 5:
+        proc.kill()
+        pytest.fail("local system did not start:\n" + "".join(seen))
+    # Keep reading so a full pipe never blocks the server; tests read the lines.
+    threading.Thread(target=lambda: seen.extend(proc.stdout or ()), daemon=True).start()
+    yield LocalSystem(url, state_dir, accounts, seen)
+    proc.terminate()
+    proc.wait(timeout=30)
