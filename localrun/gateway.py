@@ -134,7 +134,11 @@ class Gateway:
         multi_query: dict[str, list[str]] = {}
         for k, v in parse_qsl(url.query, keep_blank_values=True):
             multi_query.setdefault(k, []).append(v)
-        is_text = not body or headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "application/json", "text/"))
+        is_text = headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "application/json", "text/"))
+        try:
+            text = body.decode() if is_text else None
+        except UnicodeDecodeError:
+            text = None  # not valid text: handed on base64-encoded, as API Gateway does for binary
         event = {
             "resource": route.resource,
             "path": path,
@@ -157,8 +161,8 @@ class Gateway:
                 "identity": {"sourceIp": "127.0.0.1"},
                 "authorizer": {"principalId": auth["principalId"], **auth["context"]},
             },
-            "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
-            "isBase64Encoded": bool(body) and not is_text,
+            "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
+            "isBase64Encoded": bool(body) and text is None,
         }
         reply = route.function.invoke(event)
         out_headers = {k: v for k, v in (reply.get("headers") or {}).items()}

@@ -61,7 +61,12 @@ class LocalSystem:
     url: str
     state_dir: Path
     accounts: dict[str, Account]
-    output: list[str]  # everything the system printed: its logs
+    output: list[str]  # everything the system printed
+    banner_lines: int  # the first lines: the banner, which shows the demo keys on purpose
+
+    @property
+    def logs(self) -> list[str]:
+        return self.output[self.banner_lines :]
 
     def client(self, who: str | None = None, *, key: str | None = None) -> stripe.StripeClient:
         secret = key if key is not None else self.accounts[who or "Rocket Platform"].key
@@ -85,7 +90,7 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
     state_dir = tmp_path_factory.mktemp("localrun")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir)],
+        [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir), "--verbose"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert proc.stdout is not None
@@ -96,13 +101,13 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
             url = match.group(1)
         if match := _ROW.match(line.strip()):
             accounts[match.group(1)] = Account(*match.groups())
-        if len(accounts) == 5:
+        if len(accounts) == 5 and url and "base_addresses" in line:
             break
     if url is None or len(accounts) != 5:
         proc.kill()
         pytest.fail("local system did not start:\n" + "".join(seen))
     # Keep reading so a full pipe never blocks the server; tests read the lines.
     threading.Thread(target=lambda: seen.extend(proc.stdout or ()), daemon=True).start()
-    yield LocalSystem(url, state_dir, accounts, seen)
+    yield LocalSystem(url, state_dir, accounts, seen, len(seen) + 1)
     proc.terminate()
     proc.wait(timeout=30)

@@ -66,8 +66,9 @@ class Api:
         event = self.resolver.current_event
         who = request.principal(event)
         info = request.request_info(event)
-        raw_body = event.decoded_body if event.http_method == "POST" else event.query_string_parameters
-        fingerprint = {"method": event.http_method, "path": event.path, "body": raw_body}
+        # The raw body (text, or base64 for binary) is what the client sent: compare that.
+        raw = event.body if event.http_method == "POST" else event.query_string_parameters
+        fingerprint = {"method": event.http_method, "path": event.path, "body": raw}
 
         def run() -> dict[str, Any]:
             return operation(who, request.params(event, model), info)

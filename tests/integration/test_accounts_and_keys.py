@@ -1,0 +1,88 @@
+"""The platform's accounts API and API key lifecycle, through the stripe SDK."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import stripe
+
+from tests.conftest import LocalSystem
+
+pytestmark = pytest.mark.integration
+
+
+def call(client: stripe.StripeClient, method: str, path: str, **params: object) -> Any:
+    """An endpoint the SDK has no service for (API keys), through its raw_request."""
+    return client.deserialize(client.raw_request(method, path, **params), api_mode="V1")
+
+
+def test_only_the_platform_manages_accounts(local_system: LocalSystem) -> None:
+    for who in ("Rocket Rides", "Rocket Rentals"):
+        with pytest.raises(stripe.PermissionError):
+            local_system.client(who).v1.accounts.create(params={"type": "standard"})  # type: ignore[typeddict-item]
+    with pytest.raises(stripe.PermissionError):
+        local_system.client("Rocket Rides").v1.accounts.list()
+    # An account may read itself, not its neighbours.
+    rides = local_system.accounts["Rocket Rides"]
+    assert local_system.client("Rocket Rides").v1.accounts.retrieve(rides.id).id == rides.id
+    with pytest.raises(stripe.InvalidRequestError):
+        local_system.client("Rocket Rides").v1.accounts.retrieve(local_system.accounts["Rocket Deliveries"].id)
+
+
+def test_new_connected_account_joins_the_pool_and_standard_gets_its_own(local_system: LocalSystem) -> None:
+    platform = local_system.client("Rocket Platform")
+    connected = platform.v1.accounts.create(params={"type": "connected", "business_profile": {"name": "Rocket Rockets"}})  # type: ignore[typeddict-item]
+    standard = platform.v1.accounts.create(params={"type": "standard", "email": "ops@solo.example"})  # type: ignore[typeddict-item]
+    assert connected.type == "connected" and connected.shared_pool is True
+    assert standard.type == "standard" and standard.shared_pool is False and standard.pool != connected.pool
+    assert platform.v1.accounts.retrieve(connected.id).business_profile.name == "Rocket Rockets"
+    assert {connected.id, standard.id} <= {a.id for a in platform.v1.accounts.list(params={"limit": 100}).data}
+
+    secret = call(platform, "post", f"/v1/accounts/{connected.id}/api_keys", name="ci").secret
+    assert secret.startswith("sk_test_")
+    shared = local_system.client("Rocket Rides").v1.customers.create(params={"name": "Pool Pat"})
+    assert local_system.client(key=secret).v1.customers.retrieve(shared.id).name == "Pool Pat"
+
+    std_key = call(platform, "post", f"/v1/accounts/{standard.id}/api_keys").secret
+    with pytest.raises(stripe.InvalidRequestError):
+        local_system.client(key=std_key).v1.customers.retrieve(shared.id)
+
+
+def test_keys_are_shown_once_listed_redacted_and_revocable(local_system: LocalSystem) -> None:
+    platform = local_system.client("Rocket Platform")
+    account = local_system.accounts["Rocket Deliveries"].id
+    created = call(platform, "post", f"/v1/accounts/{account}/api_keys", name="temp")
+    listed = call(platform, "get", f"/v1/accounts/{account}/api_keys", limit=100)
+    mine = next(k for k in listed.data if k.id == created.id)
+    assert "secret" not in mine and mine.redacted.endswith(created.secret[-4:]) and created.secret not in str(listed)
+
+    assert local_system.client(key=created.secret).v1.customers.list().object == "list"
+    revoked = call(platform, "delete", f"/v1/accounts/{account}/api_keys/{created.id}")
+    assert revoked.deleted is True
+    # This key's authorizer answer is cached (API Gateway's cache, emulated locally) for
+    # AuthorizerCacheSeconds; the listing shows it revoked at once, and a key revoked before
+    # its first use is refused at once (next test).
+    listed = call(platform, "get", f"/v1/accounts/{account}/api_keys", limit=100)
+    assert next(k for k in listed.data if k.id == created.id).revoked is True
+    with pytest.raises(stripe.InvalidRequestError):
+        call(platform, "delete", f"/v1/accounts/{account}/api_keys/{created.id}")
+
+
+def test_expired_and_never_used_revoked_keys_are_refused(local_system: LocalSystem) -> None:
+    platform = local_system.client("Rocket Platform")
+    account = local_system.accounts["Rocket Rides"].id
+    soon = call(platform, "post", f"/v1/accounts/{account}/api_keys", expires_at=int(time.time()) + 1)
+    with pytest.raises(stripe.InvalidRequestError):
+        call(platform, "post", f"/v1/accounts/{account}/api_keys", expires_at=int(time.time()) - 10)
+    fresh = call(platform, "post", f"/v1/accounts/{account}/api_keys")
+    call(platform, "delete", f"/v1/accounts/{account}/api_keys/{fresh.id}")
+    with pytest.raises(stripe.AuthenticationError):
+        local_system.client(key=fresh.secret).v1.customers.list()
+    deadline = soon.expires_at
+    while time.time() <= deadline:  # wait for the clock to pass expires_at, not for a guess
+        time.sleep(0.05)
+    with pytest.raises(stripe.AuthenticationError) as err:
+        local_system.client(key=soon.secret).v1.customers.list()
+    assert err.value.json_body is not None and err.value.json_body["error"]["code"] == "api_key_expired"
