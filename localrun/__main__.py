@@ -15,7 +15,6 @@ from localrun import aws
 from localrun import template as tpl
 
 
-
 def configure(endpoint: str, template: dict[str, Any], verbose: bool) -> dict[str, str]:
     aws.point_sdk_at(endpoint)
     env = tpl.function_environment(template)

@@ -22,14 +22,15 @@ def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     return server, f"http://{host}:{bound}"
 
 
+# moto accepts any credentials; these dummies keep boto3 from looking for real ones.
+MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
 def point_sdk_at(endpoint: str) -> None:
     """Every boto3 client made after this talks to moto (boto3 reads AWS_ENDPOINT_URL)."""
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's dummy credentials
-        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-    )
+    os.environ.update(MOTO_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 def create_tables(template: dict[str, Any]) -> list[str]:

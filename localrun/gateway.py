@@ -74,8 +74,7 @@ class Gateway:
     def __init__(self, template: dict[str, Any]) -> None:
         functions = tpl.resources(template, "AWS::Serverless::Function")
         loaded = {
-            name: Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"])
-            for name, res in functions.items()
+            name: Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"]) for name, res in functions.items()
         }
         self.routes = [
             Route(ev["Properties"]["Method"].upper(), ev["Properties"]["Path"], _route_pattern(ev["Properties"]["Path"]), loaded[name])
@@ -95,7 +94,7 @@ class Gateway:
     # -- API Gateway behaviours -------------------------------------------------------------
     def _gateway_response(self, kind: str, context: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         spec = self.gateway_responses.get(kind, {})
-        body = spec.get("ResponseTemplates", {}).get("application/json", '{"message": "%s"}' % kind)
+        body = spec.get("ResponseTemplates", {}).get("application/json", json.dumps({"message": kind}))
         rendered = re.sub(r"\$context\.([\w.]+)", lambda m: context.get(m.group(1), ""), body)
         return int(spec.get("StatusCode", 500)), {"Content-Type": "application/json"}, rendered.encode()
 
@@ -165,7 +164,7 @@ class Gateway:
             "isBase64Encoded": bool(body) and text is None,
         }
         reply = route.function.invoke(event)
-        out_headers = {k: v for k, v in (reply.get("headers") or {}).items()}
+        out_headers = dict(reply.get("headers") or {})
         for k, values in (reply.get("multiValueHeaders") or {}).items():
             out_headers[k] = ", ".join(values)
         payload = reply.get("body") or ""

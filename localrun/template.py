@@ -23,17 +23,20 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
     return {name: value}
 
 
-_Loader.add_multi_constructor("!", _tag)
+_Loader.add_multi_constructor("!", _tag)  # type: ignore[no-untyped-call]
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open() as handle:
-        return yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return loaded
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -75,7 +75,10 @@ class LocalSystem:
     def admin(self, *args: str) -> dict[str, object]:
         out = subprocess.run(
             [sys.executable, "-m", "orgshare.admin", *args, "--local", str(self.state_dir / "local.json")],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         result: dict[str, object] = json.loads(out.stdout)
         return result
@@ -91,7 +94,11 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir), "--verbose"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     url, accounts, seen = None, {}, []

@@ -4,8 +4,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
 from orgshare.domain import customers
-from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
 from orgshare.params.common import Params
+from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
 
 api = Api()
 app = api.resolver

@@ -16,13 +16,14 @@ from tests.conftest import LocalSystem
 pytestmark = pytest.mark.integration
 
 
-def raw(system: LocalSystem, method: str, path: str, *, key: str | None, body: bytes | None = None,
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def raw(
+    system: LocalSystem, method: str, path: str, *, key: str | None, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(system.url + path, data=body, method=method, headers=headers or {})
     if key is not None:
         request.add_header("Authorization", f"Bearer {key}")
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
@@ -52,8 +53,14 @@ def test_malformed_create_is_refused_and_writes_nothing(
     local_system: LocalSystem, body: bytes, content_type: str, status: int, code: str | None, param: str | None
 ) -> None:
     before = count(local_system, "Rocket Rentals")
-    got, answer = raw(local_system, "POST", "/v1/customers", key=local_system.accounts["Rocket Rentals"].key,
-                      body=body, headers={"Content-Type": content_type})
+    got, answer = raw(
+        local_system,
+        "POST",
+        "/v1/customers",
+        key=local_system.accounts["Rocket Rentals"].key,
+        body=body,
+        headers={"Content-Type": content_type},
+    )
     assert got == status
     error = answer["error"]
     assert error["type"] == "invalid_request_error" and error["message"]
@@ -64,8 +71,14 @@ def test_malformed_create_is_refused_and_writes_nothing(
 
 def test_json_bodies_and_basic_auth_are_accepted(local_system: LocalSystem) -> None:
     basic = base64.b64encode(f"{local_system.accounts['Rocket Rides'].key}:".encode()).decode()
-    got, answer = raw(local_system, "POST", "/v1/customers", key=None, body=json.dumps({"name": "Jay", "metadata": {"a": "1"}}).encode(),
-                      headers={"Content-Type": "application/json", "Authorization": f"Basic {basic}"})
+    got, answer = raw(
+        local_system,
+        "POST",
+        "/v1/customers",
+        key=None,
+        body=json.dumps({"name": "Jay", "metadata": {"a": "1"}}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {basic}"},
+    )
     assert got == 200 and answer["name"] == "Jay" and answer["metadata"] == {"a": "1"}
 
 
@@ -82,8 +95,13 @@ def test_unknown_route_is_404_unrecognized_url(local_system: LocalSystem) -> Non
 
 def test_list_parameters_are_validated(local_system: LocalSystem) -> None:
     rides = local_system.client("Rocket Rides")
-    for params, code in (({"limit": 0}, "parameter_invalid"), ({"limit": 101}, "parameter_invalid"), ({"limit": "x"}, "parameter_invalid_integer"),
-                         ({"starting_after": "cus_a", "ending_before": "cus_b"}, "parameters_exclusive"), ({"expand": ["data.widget"]}, "parameter_invalid")):
+    for params, code in (
+        ({"limit": 0}, "parameter_invalid"),
+        ({"limit": 101}, "parameter_invalid"),
+        ({"limit": "x"}, "parameter_invalid_integer"),
+        ({"starting_after": "cus_a", "ending_before": "cus_b"}, "parameters_exclusive"),
+        ({"expand": ["data.widget"]}, "parameter_invalid"),
+    ):
         with pytest.raises(stripe.InvalidRequestError) as err:
             rides.v1.customers.list(params=params)  # type: ignore[arg-type]
         assert err.value.http_status == 400 and err.value.code == code
@@ -110,11 +128,18 @@ def test_stripe_account_header_only_works_for_the_platform_in_its_org(local_syst
     assert isinstance(other_platform, dict)
     with pytest.raises(stripe.PermissionError):  # an account of another organization
         local_system.client("Rocket Platform").v1.customers.list(options={"stripe_account": other_platform["id"]})
-    got, answer = raw(local_system, "GET", "/v1/customers", key=local_system.accounts["Rocket Platform"].key, headers={"Stripe-Account": "bogus"})
+    got, answer = raw(
+        local_system, "GET", "/v1/customers", key=local_system.accounts["Rocket Platform"].key, headers={"Stripe-Account": "bogus"}
+    )
     assert got == 400 and answer["error"]["code"] == "account_invalid"
     # Stripe-Context, which newer SDKs send, works like Stripe-Account.
-    got, answer = raw(local_system, "GET", "/v1/customers", key=local_system.accounts["Rocket Platform"].key,
-                      headers={"Stripe-Context": local_system.accounts["Rocket Rentals"].id})
+    got, answer = raw(
+        local_system,
+        "GET",
+        "/v1/customers",
+        key=local_system.accounts["Rocket Platform"].key,
+        headers={"Stripe-Context": local_system.accounts["Rocket Rentals"].id},
+    )
     assert got == 200
 
 

@@ -15,7 +15,12 @@ SHARED = ("name", "email", "phone", "address", "description", "preferred_locales
 def test_seed_scenario_shared_customer_is_one_customer_across_the_pool(local_system: LocalSystem) -> None:
     rides, deliveries, platform = (local_system.client(n) for n in ("Rocket Rides", "Rocket Deliveries", "Rocket Platform"))
     jenny = rides.v1.customers.create(
-        params={"name": "Jenny Rosen", "email": "jenny@example.com", "address": {"city": "Berlin", "country": "DE"}, "metadata": {"ride": "42"}}
+        params={
+            "name": "Jenny Rosen",
+            "email": "jenny@example.com",
+            "address": {"city": "Berlin", "country": "DE"},
+            "metadata": {"ride": "42"},
+        }
     )
     assert jenny.id.startswith("cus_") and jenny.to_dict()["metadata"] == {"ride": "42"}
 
@@ -76,7 +81,9 @@ def test_update_shared_fields_reach_the_pool_and_per_account_fields_do_not(local
     rides, deliveries = local_system.client("Rocket Rides"), local_system.client("Rocket Deliveries")
     cus = rides.v1.customers.create(params={"name": "Upd Ursula", "phone": "+4930123", "metadata": {"a": "1", "b": "2"}})
 
-    deliveries.v1.customers.update(cus.id, params={"email": "ursula@example.com", "metadata": {"d": "x"}, "shipping": {"name": "U", "address": {"city": "Paris"}}})
+    deliveries.v1.customers.update(
+        cus.id, params={"email": "ursula@example.com", "metadata": {"d": "x"}, "shipping": {"name": "U", "address": {"city": "Paris"}}}
+    )
     after = rides.v1.customers.retrieve(cus.id)
     assert after.email == "ursula@example.com"
     assert after.to_dict()["metadata"] == {"a": "1", "b": "2"} and after.shipping is None
@@ -90,7 +97,10 @@ def test_update_shared_fields_reach_the_pool_and_per_account_fields_do_not(local
 
 def test_list_is_newest_first_with_cursors_and_email_filter(local_system: LocalSystem) -> None:
     repairs = local_system.client("Rocket Repairs")  # a pool of its own: the list is ours alone
-    made = [repairs.v1.customers.create(params={"name": f"List {i}", "email": "twins@example.com" if i % 2 else f"l{i}@example.com"}) for i in range(5)]
+    made = [
+        repairs.v1.customers.create(params={"name": f"List {i}", "email": "twins@example.com" if i % 2 else f"l{i}@example.com"})
+        for i in range(5)
+    ]
     ids = [c.id for c in reversed(made)]  # newest first
 
     first = repairs.v1.customers.list(params={"limit": 2})

@@ -101,7 +101,9 @@ def mint_demo_keys(ids: dict[str, Any], mode: Mode = "test") -> Demo:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m orgshare.admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m orgshare.admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create-org", help="create an organization, its platform account and a test and a live key")
     create.add_argument("--name", required=True)

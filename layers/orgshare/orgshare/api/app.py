@@ -51,7 +51,9 @@ class Api:
 
     def _unexpected(self, exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
-        return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred. Please retry; the request id identifies it."}})
+        return _json(
+            500, {"error": {"type": "api_error", "message": "An unexpected error occurred. Please retry; the request id identifies it."}}
+        )
 
     def read(self, model: type[P]) -> tuple[Principal, P]:
         event = self.resolver.current_event

@@ -29,7 +29,8 @@ def _persistence() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=client())
 
 
-def _mark_replay(response: Any, _record: DataRecord) -> Any:
+def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
+    del idempotent_data
     return {**response, "replayed": True}
 
 

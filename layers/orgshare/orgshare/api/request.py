@@ -44,7 +44,7 @@ def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
     if event.http_method == "POST":
         raw: dict[str, Any] = decode_body(
             event.body,
-            is_base64=event.is_base64_encoded,
+            is_base64=bool(event.is_base64_encoded),
             content_type=event.headers.get("Content-Type") or "",
             max_bytes=get_settings().max_body_bytes,
         )

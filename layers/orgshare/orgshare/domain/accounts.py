@@ -79,7 +79,7 @@ def create_organization(name: str, platform_name: str | None = None) -> NewOrgan
     """A new organization, its shared pool, its platform account and a test and a live key."""
     now = int(time.time())
     org = new_id("org")
-    platform = {
+    platform: dict[str, Any] = {
         "id": new_id("acct"),
         "org": org,
         "kind": "platform",
@@ -147,7 +147,9 @@ def list_api_keys(principal: Principal, account: str, params: ApiKeyList, url: s
     _account_in_org(principal, account)
     records, has_more = page(
         params,
-        lambda limit, after, before, desc: directory.list_api_keys(principal.org, account, limit=limit, after=after, before=before, descending=desc),
+        lambda limit, after, before, desc: directory.list_api_keys(
+            principal.org, account, limit=limit, after=after, before=before, descending=desc
+        ),
     )
     return list_object(url, [render_api_key(r) for r in records], has_more)
 

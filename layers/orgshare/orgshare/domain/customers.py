@@ -16,8 +16,16 @@ from orgshare.storage import customers as store
 from orgshare.wire.lists import check_expand, list_object, page
 
 SHARED_FIELDS = (
-    "name", "email", "phone", "address", "description", "preferred_locales",
-    "tax_exempt", "invoice_prefix", "business_name", "individual_name",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "description",
+    "preferred_locales",
+    "tax_exempt",
+    "invoice_prefix",
+    "business_name",
+    "individual_name",
 )
 ACCOUNT_FIELDS = ("metadata", "shipping", "balance", "invoice_settings")
 EXPANDABLE = ("invoice_settings.default_payment_method", "default_source", "test_clock")
@@ -139,8 +147,12 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
         overlays = overlays | {principal.account} if new_overlay else overlays - {principal.account}
         new_shared.update(version=shared["version"] + 1, overlays=overlays)
         change = change_record(
-            principal, request, "customer.updated", after,
-            audience="pool" if shared_changed else "account", previous_attributes=previous,
+            principal,
+            request,
+            "customer.updated",
+            after,
+            audience="pool" if shared_changed else "account",
+            previous_attributes=previous,
         )
         try:
             store.save(principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"])
@@ -158,7 +170,7 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
         tombstone = {"id": cus, "created": shared["created"], "version": shared["version"] + 1, "deleted": True}
         deleted = render(tombstone, None, principal.livemode)
         change = change_record(principal, request, "customer.deleted", render(shared, _overlay, principal.livemode), audience="pool")
-        overlays: dict[str, dict[str, Any] | None] = {account: None for account in shared.get("overlays") or ()}
+        overlays: dict[str, dict[str, Any] | None] = dict.fromkeys(shared.get("overlays") or ())
         try:
             store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"])
         except store.VersionConflict:
@@ -175,8 +187,13 @@ def list_customers(principal: Principal, params: CustomerList, url: str) -> dict
     def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
         del descending  # the store derives the order from the bounds
         return store.list_page(
-            principal.scope, limit=limit, after=after, before=before, email=params.email,
-            pool_created_ms=pool_created_ms, now_ms=now_ms,
+            principal.scope,
+            limit=limit,
+            after=after,
+            before=before,
+            email=params.email,
+            pool_created_ms=pool_created_ms,
+            now_ms=now_ms,
         )
 
     shared_items, has_more = page(params, fetch)

@@ -47,9 +47,9 @@ class Principal:
         return cls(
             org=str(context["org"]),
             account=str(context["account"]),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             pool=str(context["pool"]),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             key_id=str(context["key_id"]),
             key_account=str(context["key_account"]),
         )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import Email, ListParams, Metadata, Params
+from orgshare.params.common import EMAIL_PATTERN, ListParams, Metadata, Params, Unsettable
 
 
 class BusinessProfile(BaseModel):
@@ -18,7 +18,7 @@ class BusinessProfile(BaseModel):
 
 class AccountCreate(Params):
     type: Literal["connected", "standard"]
-    email: Email = None
+    email: Unsettable[str] = Field(None, max_length=512, pattern=EMAIL_PATTERN)
     country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
     business_profile: BusinessProfile | None = None
     metadata: Metadata = None

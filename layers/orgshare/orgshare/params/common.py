@@ -27,21 +27,13 @@ def _check_metadata(value: dict[str, str | None] | None) -> dict[str, str | None
     return value
 
 
-def unsettable(inner: Any) -> Any:
-    """`inner`, or None when the wire sends an empty string (which unsets the field)."""
-    return Annotated[inner | None, BeforeValidator(_empty_to_none)]
-
-
-def text(max_length: int, **constraints: Any) -> Any:
-    return unsettable(Annotated[str, StringConstraints(max_length=max_length, **constraints)])
-
-
+T = TypeVar("T")
+# A field the wire may unset with an empty string; constrain it with Field(None, ...).
+Unsettable = Annotated[T | None, BeforeValidator(_empty_to_none)]
 MetadataValue = Annotated[str | None, BeforeValidator(_empty_to_none)]
 # metadata[key]= unsets one key; metadata= unsets them all (None).
 Metadata = Annotated[dict[str, MetadataValue] | None, BeforeValidator(_empty_to_none), AfterValidator(_check_metadata)]
-Text = text(5000)
-ShortText = text(500)
-Email = text(512, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Expand = list[Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 
 
@@ -78,12 +70,12 @@ class ListParams(Params):
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    city: ShortText = None
-    country: text(2, min_length=2) = None
-    line1: ShortText = None
-    line2: ShortText = None
-    postal_code: ShortText = None
-    state: ShortText = None
+    city: Unsettable[str] = Field(None, max_length=500)
+    country: Unsettable[str] = Field(None, min_length=2, max_length=2)
+    line1: Unsettable[str] = Field(None, max_length=500)
+    line2: Unsettable[str] = Field(None, max_length=500)
+    postal_code: Unsettable[str] = Field(None, max_length=500)
+    state: Unsettable[str] = Field(None, max_length=500)
 
 
 def _param_path(loc: tuple[int | str, ...]) -> str:
@@ -93,7 +85,9 @@ def _param_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _error_for(error: Any) -> InvalidRequest:
-    param = _param_path(tuple(p for p in error["loc"] if not str(p).startswith(("union[", "nullable[", "literal[", "constrained-str", "str", "dict["))))
+    param = _param_path(
+        tuple(p for p in error["loc"] if not str(p).startswith(("union[", "nullable[", "literal[", "constrained-str", "str", "dict[")))
+    )
     kind = error["type"]
     if kind == "extra_forbidden":
         return InvalidRequest(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
@@ -113,4 +107,3 @@ def parse(model: type[P], params: dict[str, Any]) -> P:
         return model.model_validate(params)
     except ValidationError as exc:
         raise _error_for(exc.errors()[0]) from None
-

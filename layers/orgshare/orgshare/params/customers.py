@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import Address, Email, ListParams, Metadata, Params, ShortText, Text, text, unsettable
+from orgshare.params.common import EMAIL_PATTERN, Address, ListParams, Metadata, Params, Unsettable
+
+Locale = Annotated[str, StringConstraints(min_length=2, max_length=16)]
 
 
 class Shipping(BaseModel):
@@ -14,34 +16,34 @@ class Shipping(BaseModel):
 
     address: Address
     name: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    phone: ShortText = None
+    phone: Unsettable[str] = Field(None, max_length=500)
 
 
 class InvoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    footer: Text = None
+    footer: Unsettable[str] = Field(None, max_length=5000)
 
 
 class CustomerFields(Params):
     """Everything a customer create or update may set. An empty string unsets a field."""
 
     # shared by the whole pool
-    name: text(256) = None
-    email: Email = None
-    phone: text(20) = None
-    address: unsettable(Address) = None
-    description: Text = None
-    preferred_locales: unsettable(list[Annotated[str, StringConstraints(min_length=2, max_length=16)]]) = None
-    tax_exempt: unsettable(Literal["none", "exempt", "reverse"]) = None
-    invoice_prefix: text(12, pattern=r"^[A-Z0-9]{3,12}$") = None
-    business_name: text(150) = None
-    individual_name: text(150) = None
+    name: Unsettable[str] = Field(None, max_length=256)
+    email: Unsettable[str] = Field(None, max_length=512, pattern=EMAIL_PATTERN)
+    phone: Unsettable[str] = Field(None, max_length=20)
+    address: Unsettable[Address] = None
+    description: Unsettable[str] = Field(None, max_length=5000)
+    preferred_locales: Unsettable[list[Locale]] = None
+    tax_exempt: Unsettable[Literal["none", "exempt", "reverse"]] = None
+    invoice_prefix: Unsettable[str] = Field(None, pattern=r"^[A-Z0-9]{3,12}$")
+    business_name: Unsettable[str] = Field(None, max_length=150)
+    individual_name: Unsettable[str] = Field(None, max_length=150)
     # per account
     metadata: Metadata = None
-    shipping: unsettable(Shipping) = None
+    shipping: Unsettable[Shipping] = None
     balance: int | None = None
-    invoice_settings: unsettable(InvoiceSettings) = None
+    invoice_settings: Unsettable[InvoiceSettings] = None
 
 
 class CustomerCreate(CustomerFields):

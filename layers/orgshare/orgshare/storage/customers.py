@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import client, from_item, key, query_range, to_item
+from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, transact
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -53,7 +53,7 @@ def _overlay_write(scope: PoolScope, cus: str, account: str, overlay: dict[str, 
 
 def _write(items: list[dict[str, Any]]) -> None:
     try:
-        client().transact_write_items(TransactItems=items)
+        transact(items)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "TransactionCanceledException":
             raise VersionConflict from exc
@@ -146,8 +146,14 @@ def list_page(
     descending = after is None or before is not None
     if email is not None:
         return query_range(
-            _table(), ("gsi2pk", keys.customers_by_email_pk(scope, email)), "gsi2sk",
-            index=BY_EMAIL_INDEX, after=after, before=before, descending=descending, limit=limit,
+            _table(),
+            ("gsi2pk", keys.customers_by_email_pk(scope, email)),
+            "gsi2sk",
+            index=BY_EMAIL_INDEX,
+            after=after,
+            before=before,
+            descending=descending,
+            limit=limit,
         )
     newest = _month(before) if before else _month_of_ms(now_ms)
     oldest = _month(after) if after else _month_of_ms(pool_created_ms)
@@ -156,8 +162,14 @@ def list_page(
         return found
     for month in _months(newest, oldest, descending=descending):
         found += query_range(
-            _table(), ("gsi1pk", keys.customers_by_month_pk(scope, month)), "gsi1sk",
-            index=BY_MONTH_INDEX, after=after, before=before, descending=descending, limit=limit - len(found),
+            _table(),
+            ("gsi1pk", keys.customers_by_month_pk(scope, month)),
+            "gsi1sk",
+            index=BY_MONTH_INDEX,
+            after=after,
+            before=before,
+            descending=descending,
+            limit=limit - len(found),
         )
         if len(found) >= limit:
             break

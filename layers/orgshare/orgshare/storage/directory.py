@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, to_value
+from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, to_value, transact
 
 
 def _table() -> str:
@@ -27,8 +27,8 @@ def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def create_organization(org: dict[str, Any], platform: dict[str, Any]) -> None:
     """The organization and its platform account, together or not at all."""
-    client().transact_write_items(
-        TransactItems=[
+    transact(
+        [
             _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
             _put(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
         ]
@@ -41,7 +41,7 @@ def get_organization(org: str) -> dict[str, Any] | None:
 
 
 def create_account(account: dict[str, Any]) -> None:
-    client().transact_write_items(TransactItems=[_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account)])
+    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account)])
 
 
 def get_account(org: str, account: str) -> dict[str, Any] | None:
@@ -65,9 +65,15 @@ def list_accounts(org: str, *, limit: int, after: str | None, before: str | None
 def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
     """The listing item (for the account's key list) and the lookup item (for the authorizer)."""
     listing = {**record, "secret_hash": secret_hash}
-    lookup = {"key_id": record["id"], "org": record["org"], "account": record["account"], "mode": record["mode"], "expires_at": record.get("expires_at")}
-    client().transact_write_items(
-        TransactItems=[
+    lookup = {
+        "key_id": record["id"],
+        "org": record["org"],
+        "account": record["account"],
+        "mode": record["mode"],
+        "expires_at": record.get("expires_at"),
+    }
+    transact(
+        [
             _put(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
             _put(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
         ]
@@ -100,8 +106,8 @@ def list_api_keys(org: str, account: str, *, limit: int, after: str | None, befo
 def revoke_api_key(record: dict[str, Any], revoked_at: int) -> bool:
     """Marks the listing item revoked and deletes the lookup item; False if already revoked."""
     try:
-        client().transact_write_items(
-            TransactItems=[
+        transact(
+            [
                 {
                     "Update": {
                         "TableName": _table(),

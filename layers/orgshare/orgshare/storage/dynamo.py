@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -31,7 +31,12 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
+    return cast(dict[str, Any], _serializer.serialize(value))
+
+
+def transact(items: list[dict[str, Any]]) -> None:
+    """One TransactWriteItems: all of `items` or none."""
+    client().transact_write_items(TransactItems=cast(Any, items))
 
 
 def _plain(value: Any) -> Any:

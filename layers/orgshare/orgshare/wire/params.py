@@ -12,7 +12,9 @@ from qs_codec import DecodeOptions, Duplicates, decode
 from orgshare.errors import InvalidRequest, PayloadTooLarge
 
 # Stripe nests at most a few levels; a deeper body is malformed, not something to recurse into.
-_OPTIONS = DecodeOptions(depth=6, strict_depth=True, raise_on_limit_exceeded=True, parameter_limit=1000, list_limit=100, duplicates=Duplicates.LAST)
+_OPTIONS = DecodeOptions(
+    depth=6, strict_depth=True, raise_on_limit_exceeded=True, parameter_limit=1000, list_limit=100, duplicates=Duplicates.LAST
+)
 
 
 def decode_query(query: str) -> dict[str, Any]:

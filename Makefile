@@ -1,0 +1,52 @@
+# orgshare: one command to run the local system, one to run the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/orgshare/requirements.txt | sha1sum | cut -c1-12)
+REGION ?= us-east-1
+
+.PHONY: install run test test-unit test-integration lint format build validate bench events clean
+
+$(STAMP): pyproject.toml layers/orgshare/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install everything the project needs
+
+run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data across restarts)
+	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,)
+
+test: $(STAMP) ## unit and integration tests
+	$(PY) -m pytest
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+test-integration: $(STAMP)
+	$(PY) -m pytest tests/integration
+
+lint: $(STAMP) ## ruff, mypy, cfn-lint, sam validate --lint (all offline)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region $(REGION)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+build: $(STAMP) ## sam build, no containers
+	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam build --region $(REGION)
+
+bench: $(STAMP) ## round trips per operation, cold imports, requests per second vs localstripe
+	$(PY) -m bench
+
+events: $(STAMP) ## regenerate events/ (sample API Gateway events, one per route)
+	$(PY) -m localrun.events
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .localdata
