@@ -106,10 +106,7 @@ class Gateway:
         hit = self._auth_cache.get(identity)
         if hit and time.monotonic() - hit[0] < self.cache_seconds:
             return hit[1]
-        arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{self.stage}/{method}{path}"
-        answer = self.authorizer.invoke(
-            {"type": "REQUEST", "methodArn": arn, "resource": resource, "path": path, "httpMethod": method, "headers": headers}
-        )
+        answer = self.authorizer.invoke(authorizer_event(method, resource, path, headers, self.stage))
         allowed = answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
         result = {"allowed": allowed, "principalId": answer.get("principalId"), "context": answer.get("context") or {}}
         if self.cache_seconds:
@@ -133,36 +130,18 @@ class Gateway:
         multi_query: dict[str, list[str]] = {}
         for k, v in parse_qsl(url.query, keep_blank_values=True):
             multi_query.setdefault(k, []).append(v)
-        is_text = headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "application/json", "text/"))
-        try:
-            text = body.decode() if is_text else None
-        except UnicodeDecodeError:
-            text = None  # not valid text: handed on base64-encoded, as API Gateway does for binary
-        event = {
-            "resource": route.resource,
-            "path": path,
-            "httpMethod": method,
-            "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": found.groupdict() or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": route.resource,
-                "httpMethod": method,
-                "path": f"/{self.stage}{path}",
-                "stage": self.stage,
-                "requestId": request_id,
-                "accountId": ACCOUNT_ID,
-                "apiId": API_ID,
-                "requestTimeEpoch": int(time.time() * 1000),
-                "identity": {"sourceIp": "127.0.0.1"},
-                "authorizer": {"principalId": auth["principalId"], **auth["context"]},
-            },
-            "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
-            "isBase64Encoded": bool(body) and text is None,
-        }
+        event = proxy_event(
+            method,
+            route.resource,
+            path,
+            found.groupdict(),
+            headers,
+            multi_query,
+            body,
+            {"principalId": auth["principalId"], **auth["context"]},
+            self.stage,
+            request_id,
+        )
         reply = route.function.invoke(event)
         out_headers = dict(reply.get("headers") or {})
         for k, values in (reply.get("multiValueHeaders") or {}).items():
@@ -170,6 +149,57 @@ class Gateway:
         payload = reply.get("body") or ""
         data = base64.b64decode(payload) if reply.get("isBase64Encoded") else payload.encode()
         return int(reply["statusCode"]), out_headers, data
+
+
+def authorizer_event(method: str, resource: str, path: str, headers: dict[str, str], stage: str) -> dict[str, Any]:
+    """The event API Gateway hands a REQUEST authorizer."""
+    arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{stage}/{method}{path}"
+    return {"type": "REQUEST", "methodArn": arn, "resource": resource, "path": path, "httpMethod": method, "headers": headers}
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    path: str,
+    path_parameters: dict[str, str],
+    headers: dict[str, str],
+    query: dict[str, list[str]],
+    body: bytes,
+    authorizer: dict[str, Any],
+    stage: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """The event API Gateway (REST, Lambda proxy integration) hands a function."""
+    is_text = headers.get("Content-Type", "").startswith(("application/x-www-form-urlencoded", "application/json", "text/"))
+    try:
+        text = body.decode() if is_text else None
+    except UnicodeDecodeError:
+        text = None  # not valid text: handed on base64-encoded, as API Gateway does for binary
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": request_id,
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": authorizer,
+        },
+        "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": bool(body) and text is None,
+    }
 
 
 def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> ThreadingHTTPServer:

@@ -1,0 +1,1 @@
+"""Benchmarks (make bench): figures printed, nothing timing-dependent asserted."""

@@ -1,0 +1,84 @@
+"""python -m localrun.events: write events/, one sample API Gateway event per route of
+template.yaml (and one for the authorizer), for `sam local invoke -e events/...`.
+
+Ids in them are placeholders (org_SAMPLE, acct_SAMPLE, cus_SAMPLE, ...): put your own in, or let
+tests/unit/test_sample_events.py show how it substitutes them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from localrun import template as tpl
+from localrun.gateway import authorizer_event, proxy_event
+
+EVENTS = tpl.ROOT / "events"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PATH_SAMPLES = {"customer": "cus_SAMPLE", "account": "acct_SAMPLE", "key": "key_SAMPLE"}
+BODIES = {
+    ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
+    ("POST", "/v1/customers/{customer}"): "phone=%2B4930123456&metadata[vip]=true",
+    ("POST", "/v1/accounts"): "type=connected&business_profile[name]=Rocket+Rockets",
+    ("POST", "/v1/accounts/{account}/api_keys"): "name=ci",
+}
+QUERIES = {("GET", "/v1/customers"): {"limit": ["3"]}, ("GET", "/v1/accounts"): {"limit": ["3"]}}
+
+
+def caller(kind: str) -> dict[str, Any]:
+    """What the authorizer puts in the request context for a caller of `kind`."""
+    return {
+        "principalId": "acct_SAMPLE_CALLER",
+        "org": "org_SAMPLE",
+        "account": "acct_SAMPLE_CALLER",
+        "kind": kind,
+        "pool": "pool_SAMPLE",
+        "mode": "test",
+        "key_id": "key_SAMPLE_CALLER",
+        "key_account": "acct_SAMPLE_CALLER",
+    }
+
+
+def sample_events() -> dict[str, dict[str, Any]]:
+    template = tpl.load()
+    events: dict[str, dict[str, Any]] = {}
+    for name, res in tpl.resources(template, "AWS::Serverless::Function").items():
+        for event_name, spec in res["Properties"].get("Events", {}).items():
+            if spec["Type"] != "Api":
+                continue
+            method, resource = spec["Properties"]["Method"].upper(), spec["Properties"]["Path"]
+            params = {p: PATH_SAMPLES[p] for p in re.findall(r"\{(\w+)\}", resource)}
+            path = resource.format(**params)
+            body = BODIES.get((method, resource), "")
+            headers = {**(FORM if body else {}), **({"Idempotency-Key": f"sample-{name}-{event_name}"} if method != "GET" else {})}
+            kind = "platform" if name == "AccountsFunction" else "connected"
+            file = f"{name.removesuffix('Function').lower()}_{event_name.lower()}"
+            events[file] = proxy_event(
+                method,
+                resource,
+                path,
+                params,
+                headers,
+                QUERIES.get((method, resource), {}),
+                body.encode(),
+                caller(kind),
+                "dev",
+                "sample-request",
+            )
+    events["authorizer"] = authorizer_event(
+        "GET", "/v1/customers", "/v1/customers", {"Authorization": "Bearer sk_test_REPLACE_WITH_YOUR_KEY"}, "dev"
+    )
+    return events
+
+
+def main() -> None:
+    EVENTS.mkdir(exist_ok=True)
+    for name, event in sample_events().items():
+        event.get("requestContext", {}).pop("requestTimeEpoch", None)  # keep the files stable
+        (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
+        print(f"events/{name}.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Each handler answers its sample event from events/ (what `sam local invoke -e` users run),
+with the placeholders swapped for a seeded organization's ids."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localrun import events as samples
+from localrun import template as tpl
+from localrun.gateway import Function
+from orgshare import admin
+from orgshare.domain import accounts, customers
+from orgshare.domain.principal import RequestInfo
+from orgshare.params.accounts import ApiKeyCreate
+from orgshare.params.customers import CustomerCreate
+
+EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer")
+
+
+@cache
+def handler(name: str) -> Function:
+    res = tpl.resources(tpl.load(), "AWS::Serverless::Function")[name]
+    return Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"])
+
+
+def test_events_folder_matches_the_template() -> None:
+    on_disk = {p.stem: json.loads(p.read_text()) for p in samples.EVENTS.glob("*.json")}
+    generated = samples.sample_events()
+    for event in generated.values():
+        event.get("requestContext", {}).pop("requestTimeEpoch", None)
+    assert on_disk == generated, "events/ is stale: run 'make events'"
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
+def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> None:
+    demo = admin.seed_demo()
+    platform, rides = demo.accounts[0], demo.accounts[1]
+    platform_who = admin.platform_principal(demo.org, platform.id, demo.pool, "test")
+    caller = platform if path.stem.startswith("accounts") else rides
+    customer = customers.create(platform_who, CustomerCreate(name="Sample"), RequestInfo("req_seed"))
+    key = accounts.create_api_key(platform_who, rides.id, ApiKeyCreate(name="to revoke"))
+    text = path.read_text()
+    for placeholder, value in (
+        ("acct_SAMPLE_CALLER", caller.id), ("key_SAMPLE_CALLER", "key_sample"), ("acct_SAMPLE", rides.id),
+        ("org_SAMPLE", demo.org), ("pool_SAMPLE", demo.pool), ("cus_SAMPLE", customer["id"]), ("key_SAMPLE", key["id"]),
+    ):  # fmt: skip
+        text = text.replace(placeholder, value)
+    event: dict[str, Any] = json.loads(text)
+    event["requestContext"]["authorizer"]["kind"] = caller.kind
+
+    name = {"customers": "CustomersFunction", "accounts": "AccountsFunction"}[path.stem.split("_")[0]]
+    reply = handler(name).invoke(event)
+
+    body = json.loads(reply["body"])
+    assert reply["statusCode"] == 200, body
+    assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
+    assert body["object"] in ("customer", "list", "account", "api_key")
+
+
+def test_authorizer_allows_a_key_and_denies_others(aws: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    demo = admin.seed_demo()
+    event = json.loads((samples.EVENTS / "authorizer.json").read_text())
+    authorizer = handler("AuthorizerFunction")
+
+    event["headers"]["Authorization"] = f"Bearer {demo.accounts[1].key}"
+    allowed = authorizer.invoke(event)
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert allowed["context"]["account"] == demo.accounts[1].id and allowed["context"]["kind"] == "connected"
+    assert allowed["context"]["pool"] == demo.pool
+
+    for header in ("Bearer sk_test_unknown", "Basic !!!", "Token abc", f"Bearer {demo.accounts[1].key}x"):
+        event["headers"]["Authorization"] = header
+        denied = authorizer.invoke(event)
+        assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+        assert denied["context"]["message"]
+    assert demo.accounts[1].key not in capsys.readouterr().out
