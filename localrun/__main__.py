@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from localrun import template as tpl
 
 def configure(endpoint: str, template: dict[str, Any], verbose: bool) -> dict[str, str]:
     aws.point_sdk_at(endpoint)
+    # Metrics are off locally (EMF lines would flood the terminal); powertools warns about that per function.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     env = tpl.function_environment(template)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",

@@ -207,6 +207,8 @@ def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> 
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in separate writes; with Nagle on, the body waits for a delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

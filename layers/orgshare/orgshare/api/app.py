@@ -10,11 +10,10 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgshare.api import idempotency, request
-from orgshare.api.observability import logger, metrics, tracer
+from orgshare.api.observability import count, logger, metrics, tracer
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import ApiError, InvalidRequest, UnrecognizedUrl
 from orgshare.params.common import Params
@@ -28,7 +27,7 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 
 def error_response(error: ApiError) -> Response[str]:
-    metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
+    count("ClientErrors" if error.status < 500 else "ServerErrors")
     return _json(error.status, error.body())
 
 
@@ -85,7 +84,7 @@ class Api:
         @tracer.capture_lambda_handler
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+            count("Requests")
             reply = self.resolver.resolve(event, context)
             request_id = "req_" + str(event.get("requestContext", {}).get("requestId", "")).replace("-", "")
             reply.setdefault("multiValueHeaders", {})["Request-Id"] = [request_id]

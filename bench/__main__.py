@@ -1,0 +1,155 @@
+"""make bench: DynamoDB round trips per API operation, cold import time against a bare
+powertools+pydantic+boto3 import, and requests per second against localstripe, in one run.
+
+Prints figures; asserts nothing about timing. Everything runs on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from bench.counting import dynamodb_calls
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT_RUNS = 7
+MIX_ROUNDS = 200  # each round: one create and two retrieves
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> list[tuple[str, Counter[str]]]:
+    """DynamoDB calls per API operation with a warm authorizer cache (as API Gateway's cache
+    spares the authorizer on most requests), and the authorizer's own cost on a cold key."""
+    rides = stripe.StripeClient(keys["Rocket Rides"], base_addresses={"api": url}, max_network_retries=0)
+    platform = stripe.StripeClient(keys["Rocket Platform"], base_addresses={"api": url}, max_network_retries=0)
+    rides.v1.customers.list(params={"limit": 1})  # warm the authorizer caches
+    platform.v1.accounts.list(params={"limit": 1})
+    rows: list[tuple[str, Counter[str]]] = []
+
+    def measure(name: str, call: Callable[[], Any]) -> Any:
+        with dynamodb_calls() as calls:
+            result = call()
+        rows.append((name, calls))
+        return result
+
+    cus = measure("POST /v1/customers", lambda: rides.v1.customers.create(params={"name": "Bench", "metadata": {"a": "1"}}))
+    measure("GET /v1/customers/{id}", lambda: rides.v1.customers.retrieve(cus.id))
+    measure("POST /v1/customers/{id} (shared field)", lambda: rides.v1.customers.update(cus.id, params={"email": "b@example.com"}))
+    measure("POST /v1/customers/{id} (metadata)", lambda: rides.v1.customers.update(cus.id, params={"metadata": {"b": "2"}}))
+    measure("GET /v1/customers?limit=10", lambda: rides.v1.customers.list(params={"limit": 10}))
+    measure("GET /v1/customers?email=", lambda: rides.v1.customers.list(params={"email": "b@example.com"}))
+    measure("DELETE /v1/customers/{id}", lambda: rides.v1.customers.delete(cus.id))
+    measure("POST /v1/accounts", lambda: platform.v1.accounts.create(params={"type": "standard"}))
+    measure("GET /v1/accounts/{id}", lambda: platform.v1.accounts.retrieve(accounts["Rocket Rides"]))
+    measure(
+        "GET /v1/customers (as Stripe-Account, cold cache)",
+        lambda: platform.v1.customers.list(options={"stripe_account": accounts["Rocket Deliveries"]}),
+    )
+    fresh = stripe.StripeClient(keys["Rocket Deliveries"], base_addresses={"api": url}, max_network_retries=0)
+    measure("authorizer, first use of a key (+ GET /v1/customers/{id})", lambda: fresh.v1.customers.retrieve(cus.id))
+    return rows
+
+
+def cold_import_seconds(statement: str) -> float:
+    """Median wall time of `statement` in a fresh interpreter (bytecode already compiled)."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {"PYTHONPATH": f"{ROOT / 'functions' / 'customers'}:{ROOT / 'layers' / 'orgshare'}", "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", statement], check=True, env=env, capture_output=True)  # warm the caches
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True).stdout)
+        for _ in range(IMPORT_RUNS)
+    ]
+    return statistics.median(times)
+
+
+def requests_per_second(url: str, key: str) -> float:
+    client = stripe.StripeClient(key, base_addresses={"api": url}, max_network_retries=0)
+    started = time.perf_counter()
+    for i in range(MIX_ROUNDS):
+        cus = client.v1.customers.create(params={"name": f"Mix {i}", "email": f"mix{i}@example.com"})
+        client.v1.customers.retrieve(cus.id)
+        client.v1.customers.retrieve(cus.id)
+    return 3 * MIX_ROUNDS / (time.perf_counter() - started)
+
+
+def main() -> None:
+    import logging
+
+    from localrun.__main__ import start
+    from orgshare import admin
+
+    logging.disable(logging.WARNING)
+    moto, server, _tables, _env = start(0)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    demo = admin.seed_demo()
+    keys = {a.name: a.key for a in demo.accounts}
+    ids = {a.name: a.id for a in demo.accounts}
+
+    print("DynamoDB round trips per API operation (authorizer cache warm unless said; goal: reads 1, writes 1)")
+    print(f"  {'operation':<58}{'calls':>6}  by operation")
+    for name, calls in round_trips(url, keys, ids):
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+        print(f"  {name:<58}{sum(calls.values()):>6}  {detail}")
+    print("  (writes include powertools idempotency's own calls: PutItem to claim the key, UpdateItem to store the answer)")
+
+    # The peer: the smallest powertools REST handler with the same utilities, instantiated as any
+    # handler must (Tracer() is what imports the X-Ray SDK), plus boto3 and pydantic.
+    baseline = (
+        "import boto3, pydantic; from aws_lambda_powertools import Logger, Metrics, Tracer; "
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+        "from aws_lambda_powertools.utilities.idempotency import idempotent_function; "
+        "Logger(); Tracer(); Metrics(); APIGatewayRestResolver(enable_validation=True)"
+    )
+    ours = "import app"
+    base_s, ours_s = cold_import_seconds(baseline), cold_import_seconds(ours)
+    print(f"\nCold import (median of {IMPORT_RUNS}; goal: ratio <= 1.3)")
+    print(f"  powertools handler + boto3    : {base_s * 1000:7.1f} ms  (Logger, Tracer, Metrics, resolver, idempotency)")
+    print(f"  customers handler (app.py)    : {ours_s * 1000:7.1f} ms")
+    print(f"  ratio                         : {ours_s / base_s:7.2f}x")
+
+    port = _free_port()
+    localstripe = subprocess.Popen(
+        [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # readiness: the port accepts connections
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        ours_rps = requests_per_second(url, keys["Rocket Rides"])
+        theirs_rps = requests_per_second(f"http://127.0.0.1:{port}", "sk_test_bench")
+    finally:
+        localstripe.terminate()
+        localstripe.wait(timeout=10)
+    print(f"\nRequests per second, stripe SDK, one client, {MIX_ROUNDS} x (create + 2 retrieves)")
+    print(f"  orgshare local system : {ours_rps:8.1f} req/s  (moto over HTTP behind it, idempotency and authorizer included)")
+    print(f"  localstripe           : {theirs_rps:8.1f} req/s  (in-memory, no auth, no persistence layer)")
+    print("  note: moto deep-copies every table a TransactWriteItems touches (its rollback), so local writes slow")
+    print("  down as local data grows; DynamoDB has no such cost. The ratio is the local system's, not a deployment's.")
+    print(f"  ratio                 : {ours_rps / theirs_rps:8.2f}x")
+    server.shutdown()
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main()
