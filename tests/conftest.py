@@ -87,22 +87,17 @@ class LocalSystem:
 _ROW = re.compile(r"^(Rocket [A-Za-z]+)\s+(platform|connected|standard)\s+(acct_\w+)\s+(sk_test_\w+)$")
 
 
-@pytest.fixture(scope="session")
-def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    """`python -m localrun` as a user starts it (what `make run` does), on a free port."""
-    state_dir = tmp_path_factory.mktemp("localrun")
+def launch(state_dir: Path, *args: str) -> tuple[subprocess.Popen[str], LocalSystem]:
+    """Starts `python -m localrun` as a user does (what `make run` runs) on a free port and
+    returns once its banner (printed when it serves) has been read."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir), "--verbose"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir), "--verbose", *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
     assert proc.stdout is not None
     url, accounts, seen = None, {}, []
-    for line in proc.stdout:  # the banner is the readiness signal: it is printed once serving
+    for line in proc.stdout:
         seen.append(line)
         if match := re.search(r"running at (http://127\.0\.0\.1:\d+)", line):
             url = match.group(1)
@@ -115,6 +110,16 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
         pytest.fail("local system did not start:\n" + "".join(seen))
     # Keep reading so a full pipe never blocks the server; tests read the lines.
     threading.Thread(target=lambda: seen.extend(proc.stdout or ()), daemon=True).start()
-    yield LocalSystem(url, state_dir, accounts, seen, len(seen) + 1)
+    return proc, LocalSystem(url, state_dir, accounts, seen, len(seen) + 1)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    proc, system = launch(tmp_path_factory.mktemp("localrun"))
+    yield system
+    stop(proc)
