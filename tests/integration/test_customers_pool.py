@@ -98,7 +98,7 @@ def test_update_shared_fields_reach_the_pool_and_per_account_fields_do_not(local
 def test_list_is_newest_first_with_cursors_and_email_filter(local_system: LocalSystem) -> None:
     platform = local_system.client("Rocket Platform")
     solo = platform.v1.accounts.create(params={"type": "standard"})  # a new pool: the list is this test's alone
-    key = platform.deserialize(platform.raw_request("post", f"/v1/accounts/{solo.id}/api_keys"), api_mode="V1").secret
+    key = platform.deserialize(platform.raw_request("post", f"/v1/accounts/{solo.id}/api_keys"), api_mode="V1")["secret"]
     repairs = local_system.client(key=key)
     made = [
         repairs.v1.customers.create(params={"name": f"List {i}", "email": "twins@example.com" if i % 2 else f"l{i}@example.com"})
