@@ -9,9 +9,12 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -71,6 +74,19 @@ class LocalSystem:
     def client(self, who: str | None = None, *, key: str | None = None) -> stripe.StripeClient:
         secret = key if key is not None else self.accounts[who or "Rocket Platform"].key
         return stripe.StripeClient(secret, base_addresses={"api": self.url}, max_network_retries=0)
+
+    def http(
+        self, method: str, path: str, *, key: str | None, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """A raw request (for what the SDK would not send): the status and the JSON answer."""
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        if key is not None:
+            request.add_header("Authorization", f"Bearer {key}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
 
     def admin(self, *args: str) -> dict[str, object]:
         out = subprocess.run(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.error
-import urllib.request
-from typing import Any
 
 import pytest
 import stripe
@@ -14,19 +11,6 @@ import stripe
 from tests.conftest import LocalSystem
 
 pytestmark = pytest.mark.integration
-
-
-def raw(
-    system: LocalSystem, method: str, path: str, *, key: str | None, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(system.url + path, data=body, method=method, headers=headers or {})
-    if key is not None:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 def count(system: LocalSystem, who: str) -> int:
@@ -53,8 +37,7 @@ def test_malformed_create_is_refused_and_writes_nothing(
     local_system: LocalSystem, body: bytes, content_type: str, status: int, code: str | None, param: str | None
 ) -> None:
     before = count(local_system, "Rocket Rentals")
-    got, answer = raw(
-        local_system,
+    got, answer = local_system.http(
         "POST",
         "/v1/customers",
         key=local_system.accounts["Rocket Rentals"].key,
@@ -71,8 +54,7 @@ def test_malformed_create_is_refused_and_writes_nothing(
 
 def test_json_bodies_and_basic_auth_are_accepted(local_system: LocalSystem) -> None:
     basic = base64.b64encode(f"{local_system.accounts['Rocket Rides'].key}:".encode()).decode()
-    got, answer = raw(
-        local_system,
+    got, answer = local_system.http(
         "POST",
         "/v1/customers",
         key=None,
@@ -84,12 +66,12 @@ def test_json_bodies_and_basic_auth_are_accepted(local_system: LocalSystem) -> N
 
 @pytest.mark.parametrize("bad_id", ["cus_doesnotexist", "cus_0000000000000000000000AA", "acct_123", "%27%3B--"])
 def test_unknown_or_malformed_ids_are_404(local_system: LocalSystem, bad_id: str) -> None:
-    got, answer = raw(local_system, "GET", f"/v1/customers/{bad_id}", key=local_system.accounts["Rocket Rides"].key)
+    got, answer = local_system.http("GET", f"/v1/customers/{bad_id}", key=local_system.accounts["Rocket Rides"].key)
     assert got == 404 and answer["error"]["code"] == "resource_missing"
 
 
 def test_unknown_route_is_404_unrecognized_url(local_system: LocalSystem) -> None:
-    got, answer = raw(local_system, "GET", "/v1/widgets", key=local_system.accounts["Rocket Rides"].key)
+    got, answer = local_system.http("GET", "/v1/widgets", key=local_system.accounts["Rocket Rides"].key)
     assert got == 404 and "Unrecognized request URL" in answer["error"]["message"]
 
 
@@ -108,10 +90,10 @@ def test_list_parameters_are_validated(local_system: LocalSystem) -> None:
 
 
 def test_missing_invalid_and_wrong_mode_keys_are_401(local_system: LocalSystem) -> None:
-    got, answer = raw(local_system, "GET", "/v1/customers", key=None)
+    got, answer = local_system.http("GET", "/v1/customers", key=None)
     assert got == 401 and answer["error"]["type"] == "authentication_error"
     for key in ("sk_test_nope", "pk_test_123", "sk_live_" + "x" * 48, "", "Bearer"):
-        got, answer = raw(local_system, "GET", "/v1/customers", key=None, headers={"Authorization": f"Bearer {key}"})
+        got, answer = local_system.http("GET", "/v1/customers", key=None, headers={"Authorization": f"Bearer {key}"})
         assert got == 401 and answer["error"]["type"] == "authentication_error"
     with pytest.raises(stripe.AuthenticationError):
         local_system.client(key="sk_test_" + "0" * 48).v1.customers.list()
@@ -128,13 +110,12 @@ def test_stripe_account_header_only_works_for_the_platform_in_its_org(local_syst
     assert isinstance(other_platform, dict)
     with pytest.raises(stripe.PermissionError):  # an account of another organization
         local_system.client("Rocket Platform").v1.customers.list(options={"stripe_account": other_platform["id"]})
-    got, answer = raw(
-        local_system, "GET", "/v1/customers", key=local_system.accounts["Rocket Platform"].key, headers={"Stripe-Account": "bogus"}
+    got, answer = local_system.http(
+        "GET", "/v1/customers", key=local_system.accounts["Rocket Platform"].key, headers={"Stripe-Account": "bogus"}
     )
     assert got == 400 and answer["error"]["code"] == "account_invalid"
     # Stripe-Context, which newer SDKs send, works like Stripe-Account.
-    got, answer = raw(
-        local_system,
+    got, answer = local_system.http(
         "GET",
         "/v1/customers",
         key=local_system.accounts["Rocket Platform"].key,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
@@ -29,14 +27,8 @@ JSONISH = st.recursive(
 
 
 def send(system: LocalSystem, method: str, path: str, body: bytes | None, content_type: str) -> tuple[int, Any]:
-    request = urllib.request.Request(system.url + path, data=body, method=method)
-    request.add_header("Authorization", f"Bearer {system.accounts['Rocket Repairs'].key}")
-    request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    key = system.accounts["Rocket Repairs"].key
+    return system.http(method, path, key=key, body=body, headers={"Content-Type": content_type})
 
 
 def assert_stripe_shaped(status: int, body: Any) -> None:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, key, query_range, to_item, transact
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -89,31 +89,16 @@ def save(
 def get(scope: PoolScope, cus: str, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The shared item and this account's overlay, in one BatchGetItem."""
     pk = keys.customer_pk(scope, cus)
-    wanted = [key(pk, keys.CUSTOMER_SK), key(pk, keys.overlay_sk(account))]
-    request: dict[str, Any] = {_table(): {"Keys": wanted, "ConsistentRead": True}}
-    found: dict[str, dict[str, Any]] = {}
-    while request:
-        answer = client().batch_get_item(RequestItems=request)
-        for raw in answer["Responses"].get(_table(), []):
-            found[raw["sk"]["S"]] = from_item(raw)
-        request = answer.get("UnprocessedKeys") or {}
+    found = {
+        item["sk"]: item for item in batch_get(_table(), [key(pk, keys.CUSTOMER_SK), key(pk, keys.overlay_sk(account))], consistent=True)
+    }
     return found.get(keys.CUSTOMER_SK), found.get(keys.overlay_sk(account))
 
 
 def get_overlays(scope: PoolScope, customers: list[str], account: str) -> dict[str, dict[str, Any]]:
-    """This account's overlays of up to 100 customers, in one BatchGetItem (plus retries of
-    unprocessed keys)."""
-    if not customers:
-        return {}
+    """This account's overlays of up to 100 customers, by customer id, in one BatchGetItem."""
     wanted = [key(keys.customer_pk(scope, cus), keys.overlay_sk(account)) for cus in customers]
-    request: dict[str, Any] = {_table(): {"Keys": wanted}}
-    found: dict[str, dict[str, Any]] = {}
-    while request:
-        answer = client().batch_get_item(RequestItems=request)
-        for raw in answer["Responses"].get(_table(), []):
-            found[raw["pk"]["S"].rsplit("#", 1)[1]] = from_item(raw)
-        request = answer.get("UnprocessedKeys") or {}
-    return found
+    return {item["pk"].rsplit("#", 1)[1]: item for item in batch_get(_table(), wanted)}
 
 
 def _months(newest: str, oldest: str, *, descending: bool) -> Iterator[str]:

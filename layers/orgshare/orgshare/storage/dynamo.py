@@ -59,6 +59,18 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def batch_get(table: str, keys: list[dict[str, Any]], *, consistent: bool = False) -> list[dict[str, Any]]:
+    """The items found at up to 100 keys of one table: one BatchGetItem, plus a retry for any
+    keys DynamoDB leaves unprocessed."""
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": consistent}} if keys else {}
+    found: list[dict[str, Any]] = []
+    while request:
+        answer = client().batch_get_item(RequestItems=request)
+        found += [from_item(raw) for raw in answer["Responses"].get(table, [])]
+        request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
 def query_range(
     table: str,
     pk: tuple[str, str],
