@@ -62,6 +62,7 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
 
 
 _act_as_cache: dict[tuple[str, str], tuple[float, dict[str, object] | None]] = {}
+_ACT_AS_CACHE_MAX = 10_000
 
 
 def _cached_account(org: str, account: str, ttl: float) -> dict[str, object] | None:
@@ -71,6 +72,8 @@ def _cached_account(org: str, account: str, ttl: float) -> dict[str, object] | N
     if hit and now - hit[0] < ttl:
         return hit[1]
     found = directory.get_account(org, account)
+    if len(_act_as_cache) >= _ACT_AS_CACHE_MAX:
+        _act_as_cache.clear()  # a warm container serving many accounts starts over rather than grow
     _act_as_cache[(org, account)] = (now, found)
     return found
 
