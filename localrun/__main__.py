@@ -16,11 +16,10 @@ from localrun import aws
 from localrun import template as tpl
 
 
-def configure(endpoint: str, template: dict[str, Any], verbose: bool) -> dict[str, str]:
-    aws.point_sdk_at(endpoint)
+def configure(template: dict[str, Any], physical: dict[str, str], verbose: bool) -> dict[str, str]:
     # Metrics are off locally (EMF lines would flood the terminal); powertools warns about that per function.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    env = tpl.function_environment(template)
+    env = tpl.function_environment(template, physical)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
@@ -36,8 +35,9 @@ def start(port: int = 0, verbose: bool = False) -> tuple[Any, Any, list[str], di
 
     template = tpl.load()
     moto, endpoint = aws.start_moto()
-    env = configure(endpoint, template, verbose)
-    tables = aws.create_tables(template)
+    aws.point_sdk_at(endpoint)
+    env = configure(template, aws.create_resources(template), verbose)
+    tables = aws.table_names(template)
     server = serve(Gateway(template), port)
     return moto, server, tables, env
 

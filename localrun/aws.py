@@ -33,17 +33,27 @@ def point_sdk_at(endpoint: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def create_tables(template: dict[str, Any]) -> list[str]:
-    client = boto3.client("dynamodb")
-    names = []
-    for definition in tpl.table_definitions(template).values():
+def create_resources(template: dict[str, Any]) -> dict[str, str]:
+    """The template's tables and KMS keys, made in moto: their physical ids by logical id."""
+    physical: dict[str, str] = {}
+    dynamodb = boto3.client("dynamodb")
+    for logical, definition in tpl.table_definitions(template).items():
         args = dict(definition)
         ttl = args.pop("_ttl", None)
-        client.create_table(**args)
+        dynamodb.create_table(**args)
         if ttl:
-            client.update_time_to_live(TableName=args["TableName"], TimeToLiveSpecification=ttl)
-        names.append(args["TableName"])
-    return names
+            dynamodb.update_time_to_live(TableName=args["TableName"], TimeToLiveSpecification=ttl)
+        physical[logical] = args["TableName"]
+    kms = boto3.client("kms")
+    for logical, res in tpl.resources(template, "AWS::KMS::Key").items():
+        props = res["Properties"]
+        key = kms.create_key(Description=props.get("Description", logical), KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
+        physical[logical] = key["KeyMetadata"]["Arn"]
+    return physical
+
+
+def table_names(template: dict[str, Any]) -> list[str]:
+    return [definition["TableName"] for definition in tpl.table_definitions(template).values()]
 
 
 def dump_tables(names: list[str], path: Path) -> None:

@@ -16,14 +16,21 @@ from localrun.gateway import authorizer_event, proxy_event
 
 EVENTS = tpl.ROOT / "events"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-PATH_SAMPLES = {"customer": "cus_SAMPLE", "account": "acct_SAMPLE", "key": "key_SAMPLE"}
+PATH_SAMPLES = {"customer": "cus_SAMPLE", "account": "acct_SAMPLE", "key": "key_SAMPLE", "payment_method": "pm_SAMPLE"}
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
     ("POST", "/v1/customers/{customer}"): "phone=%2B4930123456&metadata[vip]=true",
     ("POST", "/v1/accounts"): "type=connected&business_profile[name]=Rocket+Rockets",
     ("POST", "/v1/accounts/{account}/api_keys"): "name=ci",
+    ("POST", "/v1/payment_methods"): "type=card&card[token]=tok_visa&billing_details[name]=Jenny+Rosen",
+    ("POST", "/v1/payment_methods/{payment_method}"): "billing_details[email]=jenny%40example.com&metadata[label]=work",
+    ("POST", "/v1/payment_methods/{payment_method}/attach"): "customer=cus_SAMPLE",
 }
-QUERIES = {("GET", "/v1/customers"): {"limit": ["3"]}, ("GET", "/v1/accounts"): {"limit": ["3"]}}
+QUERIES = {
+    ("GET", "/v1/customers"): {"limit": ["3"]},
+    ("GET", "/v1/accounts"): {"limit": ["3"]},
+    ("GET", "/v1/payment_methods"): {"customer": ["cus_SAMPLE"], "type": ["card"]},
+}
 
 
 def caller(kind: str) -> dict[str, Any]:

@@ -86,8 +86,8 @@ class Gateway:
         auth = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
         self.authorizer = loaded[auth["FunctionArn"]["Fn::GetAtt"][0]]
         self.identity_headers = auth["Identity"]["Headers"]
-        self.cache_seconds = int(tpl.resolve(auth["Identity"].get("ReauthorizeEvery", 300), template))
-        self.stage = str(tpl.resolve(api["StageName"], template))
+        self.cache_seconds = int(tpl.resolve(auth["Identity"].get("ReauthorizeEvery", 300), template, {}))
+        self.stage = str(tpl.resolve(api["StageName"], template, {}))
         self.gateway_responses = api.get("GatewayResponses", {})
         self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
 

@@ -68,18 +68,27 @@ def table_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tables
 
 
-def resolve(value: Any, template: dict[str, Any]) -> Any:
-    """A template value with Refs to tables and parameters resolved for the local run."""
+def resolve(value: Any, template: dict[str, Any], physical: dict[str, str]) -> Any:
+    """A template value with Refs and GetAtts resolved to parameters' defaults and the local
+    resources made for the template (`physical`, by logical id)."""
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in template.get("Parameters", {}):
             return str(template["Parameters"][ref].get("Default", ""))
-        if template["Resources"].get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
-            return local_table_name(ref)
-        return ref
+        return physical.get(ref, ref)
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return physical.get(value["Fn::GetAtt"][0], value)
     return value
 
 
-def function_environment(template: dict[str, Any]) -> dict[str, str]:
-    env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    return {k: str(resolve(v, template)) for k, v in env.items()}
+def function_environment(template: dict[str, Any], physical: dict[str, str]) -> dict[str, str]:
+    """Every variable a function of the template gets: the globals and each function's own
+    (in-process, the functions share one environment)."""
+
+    def variables(spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(spec.get("Environment", {}).get("Variables", {}))
+
+    env = variables(template.get("Globals", {}).get("Function", {}))
+    for res in resources(template, "AWS::Serverless::Function").values():
+        env.update(variables(res["Properties"]))
+    return {k: str(resolve(v, template, physical)) for k, v in env.items()}

@@ -24,12 +24,14 @@ from localrun import aws as local_aws
 from localrun import template as tpl
 from orgshare.settings import get_settings
 from orgshare.storage import dynamo
+from orgshare.vault import sealing
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _clear_caches() -> None:
     dynamo.client.cache_clear()
+    sealing.kms.cache_clear()
     get_settings.cache_clear()
     from orgshare.api import idempotency
 
@@ -38,15 +40,21 @@ def _clear_caches() -> None:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Empty tables, created from template.yaml's own definitions, in moto."""
+    """Empty tables and the vault's KMS keys, created from template.yaml's own definitions, in moto.
+    Yields the functions' environment."""
     template = tpl.load()
-    env = {**tpl.function_environment(template), "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
-    for k, v in {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    _clear_caches()
     with mock_aws():
-        local_aws.create_tables(template)
+        env = {
+            **tpl.function_environment(template, local_aws.create_resources(template)),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        _clear_caches()
         yield env
     _clear_caches()
 

@@ -14,10 +14,11 @@ from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, customers
+from orgshare.domain import accounts, customers, payment_methods
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
 from orgshare.params.customers import CustomerCreate
+from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate
 
 EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer")
 
@@ -44,22 +45,34 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     caller = platform if path.stem.startswith("accounts") else rides
     customer = customers.create(platform_who, CustomerCreate(name="Sample"), RequestInfo("req_seed"))
     key = accounts.create_api_key(platform_who, rides.id, ApiKeyCreate(name="to revoke"))
+    card = payment_methods.create(platform_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
+    if not path.stem.endswith("attach"):  # everything else wants the card attached already
+        payment_methods.attach(platform_who, card["id"], PaymentMethodAttach(customer=customer["id"]), RequestInfo("req_seed"))
     text = path.read_text()
+    # Longest placeholders first: acct_SAMPLE_CALLER before acct_SAMPLE.
     for placeholder, value in (
-        ("acct_SAMPLE_CALLER", caller.id), ("key_SAMPLE_CALLER", "key_sample"), ("acct_SAMPLE", rides.id),
-        ("org_SAMPLE", demo.org), ("pool_SAMPLE", demo.pool), ("cus_SAMPLE", customer["id"]), ("key_SAMPLE", key["id"]),
-    ):  # fmt: skip
+        ("acct_SAMPLE_CALLER", caller.id),
+        ("key_SAMPLE_CALLER", "key_sample"),
+        ("acct_SAMPLE", rides.id),
+        ("org_SAMPLE", demo.org),
+        ("pool_SAMPLE", demo.pool),
+        ("cus_SAMPLE", customer["id"]),
+        ("key_SAMPLE", key["id"]),
+        ("pm_SAMPLE", card["id"]),
+    ):
         text = text.replace(placeholder, value)
     event: dict[str, Any] = json.loads(text)
     event["requestContext"]["authorizer"]["kind"] = caller.kind
 
-    name = {"customers": "CustomersFunction", "accounts": "AccountsFunction"}[path.stem.split("_")[0]]
+    name = {"customers": "CustomersFunction", "accounts": "AccountsFunction", "paymentmethods": "PaymentMethodsFunction"}[
+        path.stem.split("_")[0]
+    ]
     reply = handler(name).invoke(event)
 
     body = json.loads(reply["body"])
     assert reply["statusCode"] == 200, body
     assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
-    assert body["object"] in ("customer", "list", "account", "api_key")
+    assert body["object"] in ("customer", "list", "account", "api_key", "payment_method")
 
 
 def test_authorizer_allows_a_key_and_denies_others(aws: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,7 +55,7 @@ def test_round_trips_per_customer_operation(aws: dict[str, str]) -> None:
     assert dict(retrieve) == {"BatchGetItem": 1}
     assert dict(update) == {"BatchGetItem": 1, "TransactWriteItems": 1}  # read for previous_attributes, then a guarded write
     assert dict(listing) == {"Query": 1, "BatchGetItem": 1}  # this month's bucket, then the caller's overlays
-    assert dict(delete) == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert dict(delete) == {"Query": 1, "TransactWriteItems": 1}  # the customer's partition, then one transaction
 
 
 def test_each_change_writes_its_outbox_record_in_the_same_transaction(aws: dict[str, str]) -> None:

@@ -55,6 +55,11 @@ class PermissionDenied(ApiError):
     type = "permission_error"
 
 
+class CardError(ApiError):
+    status = 402
+    type = "card_error"
+
+
 class IdempotencyFailed(ApiError):
     type = "idempotency_error"
 

@@ -19,6 +19,9 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
     event_retention_days: int = Field(default=30, alias="EVENT_RETENTION_DAYS", gt=0)
     act_as_cache_seconds: int = Field(default=60, alias="ACT_AS_CACHE_SECONDS", ge=0)
+    # Only the functions that save payment methods are given these (and the KMS grants for them).
+    vault_key_id: str | None = Field(default=None, alias="VAULT_KEY_ID")
+    fingerprint_key_id: str | None = Field(default=None, alias="FINGERPRINT_KEY_ID")
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,17 @@ import secrets
 import time
 from typing import Any
 
+from orgshare.domain import payment_methods
 from orgshare.domain.changes import change_record
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import Conflict, ResourceMissing
+from orgshare.errors import Conflict, InvalidRequest, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
 from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
+from orgshare.params.payment_methods import PaymentMethodRetrieve
 from orgshare.storage import customers as store
+from orgshare.storage import keys
+from orgshare.storage import payment_methods as payment_methods_store
+from orgshare.storage.dynamo import ConditionFailed
 from orgshare.wire.lists import check_expand, list_object, page
 
 SHARED_FIELDS = (
@@ -30,6 +35,7 @@ SHARED_FIELDS = (
 ACCOUNT_FIELDS = ("metadata", "shipping", "balance", "invoice_settings")
 EXPANDABLE = ("invoice_settings.default_payment_method", "default_source", "test_clock")
 _WRITE_ATTEMPTS = 3
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 
 
 def render(shared: dict[str, Any], overlay: dict[str, Any] | None, livemode: bool) -> dict[str, Any]:
@@ -82,10 +88,29 @@ def _apply(current: dict[str, Any], params: CustomerCreate | CustomerUpdate, fie
         if field == "metadata" and value is not None:
             merged = {**(current.get("metadata") or {}), **value}
             value = {k: v for k, v in merged.items() if v is not None} or None
+        elif field == "invoice_settings" and value is not None:
+            # Subfields merge: setting the footer keeps the default payment method.
+            merged = {**(current.get("invoice_settings") or {}), **value.model_dump(exclude_unset=True)}
+            value = {k: v for k, v in merged.items() if v is not None} or None
         elif hasattr(value, "model_dump"):
             value = value.model_dump()
         updated[field] = value
     return {k: v for k, v in updated.items() if v is not None}
+
+
+def _default_payment_method(params: CustomerCreate | CustomerUpdate) -> str | None:
+    settings = params.invoice_settings
+    return settings.default_payment_method if settings is not None else None
+
+
+def _check_default(principal: Principal, cus: str | None, params: CustomerCreate | CustomerUpdate) -> None:
+    """A default payment method must be one the caller may see, attached to this customer."""
+    pm = _default_payment_method(params)
+    if pm is not None and (cus is None or not payment_methods.attached_to(principal, pm, cus)):
+        raise InvalidRequest(
+            f"No such PaymentMethod: '{pm[:64]}'; it must be attached to this customer to be its default.",
+            code="resource_missing", param="invoice_settings[default_payment_method]",
+        )  # fmt: skip
 
 
 def _overlay_or_none(overlay: dict[str, Any]) -> dict[str, Any] | None:
@@ -95,6 +120,7 @@ def _overlay_or_none(overlay: dict[str, Any]) -> dict[str, Any] | None:
 
 def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
+    _check_default(principal, None, params)
     cus = new_id("cus")
     shared = _apply({"id": cus, "created": int(time.time()), "version": 1}, params, SHARED_FIELDS)
     shared.setdefault("invoice_prefix", secrets.token_hex(4).upper())
@@ -114,10 +140,19 @@ def _load(principal: Principal, cus: str) -> tuple[dict[str, Any], dict[str, Any
     return shared, overlay
 
 
+def _expanded(principal: Principal, customer: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+    settings = customer.get("invoice_settings") or {}
+    pm = settings.get("default_payment_method")
+    if "invoice_settings.default_payment_method" in expand and pm:
+        method = payment_methods.retrieve(principal, pm, PaymentMethodRetrieve())
+        customer = {**customer, "invoice_settings": {**settings, "default_payment_method": method}}
+    return customer
+
+
 def retrieve(principal: Principal, cus: str, params: CustomerRetrieve) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
     shared, overlay = _load(principal, cus)
-    return render(shared, overlay, principal.livemode)
+    return _expanded(principal, render(shared, overlay, principal.livemode), params.expand)
 
 
 def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +166,7 @@ def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 def update(principal: Principal, cus: str, params: CustomerUpdate, request: RequestInfo) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
+    _check_default(principal, cus, params)
     for _ in range(_WRITE_ATTEMPTS):
         shared, overlay = _load(principal, cus)
         if shared.get("deleted"):
@@ -141,7 +177,7 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
         after = render(new_shared, new_overlay, principal.livemode)
         previous = _previous(before, after)
         if not previous:
-            return after  # nothing changed: nothing to write, no event
+            return _expanded(principal, after, params.expand)  # nothing changed: nothing to write, no event
         shared_changed = any(new_shared.get(f) != shared.get(f) for f in SHARED_FIELDS)
         overlays = set(shared.get("overlays") or ())
         overlays = overlays | {principal.account} if new_overlay else overlays - {principal.account}
@@ -156,26 +192,32 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
         )
         try:
             store.save(principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"])
-        except store.VersionConflict:
+        except ConditionFailed:
             continue  # another write landed between our read and write: read again
-        return after
+        return _expanded(principal, after, params.expand)
     raise Conflict("This customer is being changed by another request; please retry.")
 
 
 def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, Any]:
+    """Deletes the customer for the whole pool: its overlays go, and its payment methods are
+    detached (they stay retrievable by id, with no customer), in one transaction."""
     for _ in range(_WRITE_ATTEMPTS):
-        shared, _overlay = _load(principal, cus)
-        if shared.get("deleted"):
+        items = store.partition(principal.scope, cus) if id_time_ms(cus) else []
+        shared = next((i for i in items if i["sk"] == keys.CUSTOMER_SK), None)
+        if shared is None or shared.get("deleted"):
             raise ResourceMissing("customer", cus)
+        overlay = next((i for i in items if i["sk"] == keys.overlay_sk(principal.account)), None)
         tombstone = {"id": cus, "created": shared["created"], "version": shared["version"] + 1, "deleted": True}
-        deleted = render(tombstone, None, principal.livemode)
-        change = change_record(principal, request, "customer.deleted", render(shared, _overlay, principal.livemode), audience="pool")
-        overlays: dict[str, dict[str, Any] | None] = dict.fromkeys(shared.get("overlays") or ())
+        change = change_record(principal, request, "customer.deleted", render(shared, overlay, principal.livemode), audience="pool")
+        overlays: dict[str, dict[str, Any] | None] = {i["sk"].removeprefix("ACCT#"): None for i in items if i["sk"].startswith("ACCT#")}
+        detaches = [
+            w for i in items if i["sk"].startswith(("PM#", "XPM#")) for w in payment_methods_store.detach_writes(principal.scope, i)
+        ]
         try:
-            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"])
-        except store.VersionConflict:
+            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"], extra=detaches)
+        except ConditionFailed:
             continue
-        return deleted
+        return render(tombstone, None, principal.livemode)
     raise Conflict("This customer is being changed by another request; please retry.")
 
 

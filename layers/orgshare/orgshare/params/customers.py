@@ -22,6 +22,7 @@ class Shipping(BaseModel):
 class InvoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
+    default_payment_method: Unsettable[str] = Field(None, max_length=255)
     footer: Unsettable[str] = Field(None, max_length=5000)
 
 

@@ -6,21 +6,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
 BY_MONTH_INDEX = "by_created"
 BY_EMAIL_INDEX = "by_field"
-
-
-class VersionConflict(Exception):
-    """The customer changed (or vanished) between our read and our write."""
 
 
 def _table() -> str:
@@ -51,15 +45,6 @@ def _overlay_write(scope: PoolScope, cus: str, account: str, overlay: dict[str, 
     return {"Delete": {"TableName": _table(), "Key": k}}
 
 
-def _write(items: list[dict[str, Any]]) -> None:
-    try:
-        transact(items)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise VersionConflict from exc
-        raise
-
-
 def _shared_put(scope: PoolScope, shared: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
     put: dict[str, Any] = {"TableName": _table(), "Item": to_item(_shared_item(scope, shared))}
     if expected_version is None:
@@ -77,13 +62,16 @@ def save(
     change: dict[str, Any],
     *,
     expected_version: int | None,
+    extra: list[dict[str, Any]] | None = None,
 ) -> None:
     """Writes the shared item (new when expected_version is None, else only if unchanged since
-    read), each overlay given (None deletes it) and the change's outbox record, atomically."""
+    read), each overlay given (None deletes it) and the change's outbox record, atomically;
+    ConditionFailed if the customer changed since it was read."""
     items = [_shared_put(scope, shared, expected_version)]
     items += [_overlay_write(scope, shared["id"], account, overlay) for account, overlay in overlays.items()]
+    items += extra or []
     items.append(change_put(change))
-    _write(items)
+    transact(items)
 
 
 def get(scope: PoolScope, cus: str, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -93,6 +81,24 @@ def get(scope: PoolScope, cus: str, account: str) -> tuple[dict[str, Any] | None
         item["sk"]: item for item in batch_get(_table(), [key(pk, keys.CUSTOMER_SK), key(pk, keys.overlay_sk(account))], consistent=True)
     }
     return found.get(keys.CUSTOMER_SK), found.get(keys.overlay_sk(account))
+
+
+def partition(scope: PoolScope, cus: str, *, prefix: str = "") -> list[dict[str, Any]]:
+    """The items under a customer whose sort key starts with `prefix`: its shared item,
+    overlays (ACCT#) and payment method copies (PM#, XPM#), consistently read."""
+    params: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)" if prefix else "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.customer_pk(scope, cus)}, **({":prefix": {"S": prefix}} if prefix else {})},
+        "ConsistentRead": True,
+    }
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = client().query(**params)
+        items += [from_item(raw) for raw in answer.get("Items", [])]
+        if "LastEvaluatedKey" not in answer:
+            return items
+        params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 def get_overlays(scope: PoolScope, customers: list[str], account: str) -> dict[str, dict[str, Any]]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import client, from_item, key, query_range, to_item, to_value, transact
+from orgshare.storage.dynamo import ConditionFailed, client, from_item, key, query_range, to_item, to_value, transact
 
 
 def _table() -> str:
@@ -120,8 +118,6 @@ def revoke_api_key(record: dict[str, Any], revoked_at: int) -> bool:
                 {"Delete": {"TableName": _table(), "Key": key(keys.key_lookup_pk(record["secret_hash"]), keys.KEY_LOOKUP_SK)}},
             ]
         )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            return False
-        raise
+    except ConditionFailed:
+        return False
     return True

@@ -34,9 +34,16 @@ def to_value(value: Any) -> dict[str, Any]:
     return cast(dict[str, Any], _serializer.serialize(value))
 
 
+class ConditionFailed(Exception):
+    """A transaction was cancelled: one of its conditions did not hold (or a write raced it)."""
+
+
 def transact(items: list[dict[str, Any]]) -> None:
     """One TransactWriteItems: all of `items` or none."""
-    client().transact_write_items(TransactItems=cast(Any, items))
+    try:
+        client().transact_write_items(TransactItems=cast(Any, items))
+    except client().exceptions.TransactionCanceledException as exc:
+        raise ConditionFailed from exc
 
 
 def _plain(value: Any) -> Any:
@@ -78,23 +85,26 @@ def query_range(
     *,
     index: str | None = None,
     prefix: str = "",
+    low: str | None = None,
+    high: str | None = None,
     after: str | None = None,
     before: str | None = None,
     descending: bool = True,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Up to `limit` items of one partition whose sort key starts with `prefix` and lies strictly
-    between `after` and `before`, in sort-key order (descending by default). One round trip
-    unless DynamoDB pages the answer (1 MB)."""
-    low = after if after is not None else prefix
-    high = before if before is not None else prefix + "\uffff"
+    """Up to `limit` items of one partition whose sort key lies between `low` and `high`
+    (inclusive; by default the keys starting with `prefix`) and strictly between the cursors
+    `after` and `before`, in sort-key order (descending by default). One round trip unless
+    DynamoDB pages the answer (1 MB)."""
+    low = after if after is not None else (low if low is not None else prefix)
+    high = before if before is not None else (high if high is not None else prefix + "\uffff")
     names = {"#pk": pk[0]}
     values: dict[str, Any] = {":pk": {"S": pk[1]}}
     condition = "#pk = :pk"
     if low:  # DynamoDB refuses empty strings in key conditions; no lower bound needs none
         condition += " AND #sk BETWEEN :low AND :high"
         names["#sk"], values[":low"], values[":high"] = sk_name, {"S": low}, {"S": high}
-    elif before is not None:
+    elif high != "\uffff":  # an upper bound without a lower one
         condition += " AND #sk <= :high"
         names["#sk"], values[":high"] = sk_name, {"S": high}
     params: dict[str, Any] = {

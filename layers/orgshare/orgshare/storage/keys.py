@@ -71,3 +71,30 @@ def change_pk(change_id: str) -> str:
 
 
 CHANGE_SK = "CHANGE"
+
+
+# Payment methods. A card is addressed by pool (every account of the pool may name it); any other
+# type by pool and the account that saved it (no other account can even name its key). An attached
+# method also has a copy (without the vault) in its customer's partition, so listing a customer's
+# methods is a range read: cards under PM#, each account's own methods under XPM#<account>#.
+def card_pk(scope: PoolScope, pm: str) -> str:
+    return f"{scope.prefix}#PM#{pm}"
+
+
+def private_pm_pk(scope: PoolScope, account: str, pm: str) -> str:
+    return f"{scope.prefix}#ACCT#{account}#PM#{pm}"
+
+
+PM_SK = "PM"
+
+
+def card_link_sk(pm: str) -> str:
+    return f"PM#{pm}"
+
+
+def private_link_sk(account: str, pm: str) -> str:
+    return f"XPM#{account}#{pm}"
+
+
+CARD_LINKS_LOW = CUSTOMER_SK  # "CUSTOMER" < "PM#...": one range holds the customer and its cards
+CARD_LINKS_HIGH = "PM#\uffff"

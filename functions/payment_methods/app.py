@@ -1,0 +1,65 @@
+"""PaymentMethods API: /v1/payment_methods and a customer's payment methods."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from orgshare.api.app import Api
+from orgshare.domain import payment_methods
+from orgshare.params.payment_methods import (
+    CustomerPaymentMethodList,
+    PaymentMethodAttach,
+    PaymentMethodCreate,
+    PaymentMethodDetach,
+    PaymentMethodList,
+    PaymentMethodRetrieve,
+    PaymentMethodUpdate,
+)
+
+api = Api()
+app = api.resolver
+
+
+@app.post("/v1/payment_methods")
+def create_payment_method() -> Response[str]:
+    return api.write(PaymentMethodCreate, payment_methods.create)
+
+
+@app.get("/v1/payment_methods")
+def list_payment_methods() -> Response[str]:
+    who, params = api.read(PaymentMethodList)
+    return api.ok(payment_methods.list_payment_methods(who, params, "/v1/payment_methods"))
+
+
+@app.get("/v1/payment_methods/<payment_method>")
+def retrieve_payment_method(payment_method: str) -> Response[str]:
+    who, params = api.read(PaymentMethodRetrieve)
+    return api.ok(payment_methods.retrieve(who, payment_method, params))
+
+
+@app.post("/v1/payment_methods/<payment_method>")
+def update_payment_method(payment_method: str) -> Response[str]:
+    return api.write(PaymentMethodUpdate, lambda who, params, info: payment_methods.update(who, payment_method, params, info))
+
+
+@app.post("/v1/payment_methods/<payment_method>/attach")
+def attach_payment_method(payment_method: str) -> Response[str]:
+    return api.write(PaymentMethodAttach, lambda who, params, info: payment_methods.attach(who, payment_method, params, info))
+
+
+@app.post("/v1/payment_methods/<payment_method>/detach")
+def detach_payment_method(payment_method: str) -> Response[str]:
+    return api.write(PaymentMethodDetach, lambda who, _params, info: payment_methods.detach(who, payment_method, info))
+
+
+@app.get("/v1/customers/<customer>/payment_methods")
+def list_customer_payment_methods(customer: str) -> Response[str]:
+    who, params = api.read(CustomerPaymentMethodList)
+    return api.ok(payment_methods.list_for_customer(who, customer, params, f"/v1/customers/{customer}/payment_methods"))
+
+
+@app.get("/v1/customers/<customer>/payment_methods/<payment_method>")
+def retrieve_customer_payment_method(customer: str, payment_method: str) -> Response[str]:
+    who, params = api.read(PaymentMethodRetrieve)
+    return api.ok(payment_methods.retrieve(who, payment_method, params, customer=customer))
+
+
+lambda_handler = api.handler()

@@ -1,0 +1,312 @@
+"""Payment methods: a card is shared by every account of its pool under one id; any other type
+stays with the account that saved it. Card numbers and account numbers live only in the vault."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from orgshare.domain.changes import change_record
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import Conflict, InvalidRequest, ResourceMissing
+from orgshare.ids import new_id
+from orgshare.params.payment_methods import (
+    BillingDetails,
+    CardInput,
+    CustomerPaymentMethodList,
+    PaymentMethodAttach,
+    PaymentMethodCreate,
+    PaymentMethodList,
+    PaymentMethodRetrieve,
+    PaymentMethodUpdate,
+)
+from orgshare.storage import customers as customers_store
+from orgshare.storage import payment_methods as store
+from orgshare.storage.dynamo import ConditionFailed
+from orgshare.vault import sealing
+from orgshare.vault.banks import check_us_bank_account
+from orgshare.vault.cards import TEST_TOKENS, check_card, check_expiry, normalized, test_card_number
+from orgshare.wire.lists import check_expand, list_object, page
+
+EXPANDABLE = ("customer",)
+_WRITE_ATTEMPTS = 3
+_EMPTY_ADDRESS = {"city": None, "country": None, "line1": None, "line2": None, "postal_code": None, "state": None}
+
+
+def render(item: dict[str, Any], livemode: bool) -> dict[str, Any]:
+    """The payment method as the API shows it: never the vault, never who may see it."""
+    billing = item.get("billing_details") or {}
+    rendered = {
+        "id": item["id"],
+        "object": "payment_method",
+        "allow_redisplay": item.get("allow_redisplay", "unspecified"),
+        "billing_details": {
+            "address": {**_EMPTY_ADDRESS, **(billing.get("address") or {})},
+            "email": billing.get("email"),
+            "name": billing.get("name"),
+            "phone": billing.get("phone"),
+        },
+        "created": item["created"],
+        "customer": item.get("customer"),
+        "livemode": livemode,
+        "metadata": item.get("metadata") or {},
+        "type": item["type"],
+    }
+    rendered[item["type"]] = item[item["type"]]
+    return rendered
+
+
+def _seal_context(principal: Principal, pm: str) -> dict[str, str]:
+    # Not the pool: enabling sharing moves an account's methods to another pool, and they must still open.
+    return {"org": principal.org, "payment_method": pm}
+
+
+def _billing(current: dict[str, Any], given: BillingDetails | None) -> dict[str, Any]:
+    """Billing details with the given subfields applied (an empty string unsets one)."""
+    if given is None:
+        return current
+    merged = {**current, **given.model_dump(exclude_unset=True)}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _metadata(current: dict[str, Any], given: dict[str, str | None] | None, was_given: bool) -> dict[str, Any]:
+    if not was_given:
+        return current
+    if given is None:
+        return {}
+    merged = {**current, **given}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _card_details(principal: Principal, card: CardInput) -> tuple[str, dict[str, Any]]:
+    """The card number and the card object kept in clear (brand, last4, expiry, funding,
+    country, fingerprint). The CVC is checked and dropped here: it is never stored."""
+    if card.token is not None:
+        number = test_card_number(card.token, principal.livemode, "card[token]")
+        exp_month, exp_year, cvc = card.exp_month or 12, card.exp_year or datetime.now(UTC).year + 3, None
+    else:
+        for field in ("number", "exp_month", "exp_year"):
+            if getattr(card, field) is None:
+                raise InvalidRequest(f"Missing required param: card[{field}].", code="parameter_missing", param=f"card[{field}]")
+        number, exp_month, exp_year, cvc = normalized(card.number or ""), card.exp_month or 0, card.exp_year or 0, card.cvc
+    facts = check_card(number, exp_month, exp_year, cvc)
+    return number, {
+        "brand": facts.brand,
+        "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass" if cvc else None},
+        "country": facts.country,
+        "display_brand": facts.brand,
+        "exp_month": facts.exp_month,
+        "exp_year": facts.exp_year,
+        "fingerprint": sealing.fingerprint(principal.org, "card", number),
+        "funding": facts.funding,
+        "generated_from": None,
+        "last4": facts.last4,
+        "networks": {"available": [facts.brand], "preferred": None},
+        "three_d_secure_usage": {"supported": True},
+        "wallet": None,
+    }
+
+
+def create(principal: Principal, params: PaymentMethodCreate, request: RequestInfo) -> dict[str, Any]:
+    del request  # Stripe emits no event for a payment method that is only created
+    check_expand(params.expand, EXPANDABLE)
+    for other in ("card", "us_bank_account"):
+        if other != params.type and getattr(params, other) is not None:
+            raise InvalidRequest(
+                f"{other} cannot be given for a payment method of type {params.type}.", code="parameter_invalid", param=other
+            )
+    pm = new_id("pm")
+    item: dict[str, Any] = {
+        "id": pm,
+        "type": params.type,
+        "owner": principal.account,
+        "created": int(time.time()),
+        "version": 1,
+        "billing_details": _billing({}, params.billing_details),
+        "metadata": _metadata({}, params.metadata, "metadata" in params.given()),
+        "allow_redisplay": params.allow_redisplay or "unspecified",
+    }
+    if params.type == "card":
+        if params.card is None:
+            raise InvalidRequest("Missing required param: card.", code="parameter_missing", param="card")
+        secret, item["card"] = _card_details(principal, params.card)
+    else:
+        bank = params.us_bank_account
+        if bank is None:
+            raise InvalidRequest("Missing required param: us_bank_account.", code="parameter_missing", param="us_bank_account")
+        if not item["billing_details"].get("name"):
+            raise InvalidRequest("Missing required param: billing_details[name].", code="parameter_missing", param="billing_details[name]")
+        bank_name = check_us_bank_account(bank.routing_number, bank.account_number)
+        secret = bank.account_number
+        item["us_bank_account"] = {
+            "account_holder_type": bank.account_holder_type,
+            "account_type": bank.account_type,
+            "bank_name": bank_name,
+            "financial_connections_account": None,
+            "fingerprint": sealing.fingerprint(principal.org, "us_bank_account", f"{bank.routing_number}:{bank.account_number}"),
+            "last4": bank.account_number[-4:],
+            "networks": {"preferred": "ach", "supported": ["ach"]},
+            "routing_number": bank.routing_number,
+            "status_details": None,
+        }
+    item["vault"] = sealing.seal(secret, _seal_context(principal, pm)).as_item()
+    store.create(principal.scope, item)
+    return render(item, principal.livemode)
+
+
+def _load(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    item, shared = store.get(principal.scope, pm, principal.account, customer) if pm.startswith("pm_") else (None, None)
+    if item is None:
+        raise ResourceMissing("PaymentMethod", pm, param="payment_method")
+    return item, shared
+
+
+def retrieve(principal: Principal, pm: str, params: PaymentMethodRetrieve, customer: str | None = None) -> dict[str, Any]:
+    """A payment method the caller may see; with `customer`, only if attached to that customer."""
+    check_expand(params.expand, EXPANDABLE)
+    item, _ = _load(principal, pm)
+    if customer is not None and item.get("customer") != customer:
+        raise ResourceMissing("PaymentMethod", pm, param="payment_method")
+    return render(item, principal.livemode)
+
+
+def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: before.get(k) for k in after if after[k] != before.get(k)}
+
+
+def _retrying(operation: Any) -> dict[str, Any]:
+    """Runs a read-then-guarded-write operation again when a concurrent write won the race."""
+    for _ in range(_WRITE_ATTEMPTS):
+        try:
+            result: dict[str, Any] = operation()
+            return result
+        except ConditionFailed:
+            continue
+    raise Conflict("This payment method is being changed by another request; please retry.")
+
+
+def update(principal: Principal, pm: str, params: PaymentMethodUpdate, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+
+    def attempt() -> dict[str, Any]:
+        item, _ = _load(principal, pm)
+        new = dict(item)
+        new["billing_details"] = _billing(item.get("billing_details") or {}, params.billing_details)
+        new["metadata"] = _metadata(item.get("metadata") or {}, params.metadata, "metadata" in params.given())
+        if params.allow_redisplay is not None:
+            new["allow_redisplay"] = params.allow_redisplay
+        if params.card is not None:
+            if item["type"] != "card":
+                raise InvalidRequest("card can only be updated on a payment method of type card.", code="parameter_invalid", param="card")
+            exp_month = params.card.exp_month or item["card"]["exp_month"]
+            exp_year = params.card.exp_year or item["card"]["exp_year"]
+            exp_month, exp_year = check_expiry(exp_month, exp_year)
+            new["card"] = {**item["card"], "exp_month": exp_month, "exp_year": exp_year}
+        before, after = render(item, principal.livemode), render(new, principal.livemode)
+        previous = _previous(before, after)
+        if not previous:
+            return after
+        new["version"] = item["version"] + 1
+        change = change_record(principal, request, "payment_method.updated", after, audience="account", previous_attributes=previous)
+        # A card's change is seen by every account of the pool: there is one card, under one id.
+        store.save(principal.scope, new, item["version"], change, link=new.get("customer"))
+        return after
+
+    return _retrying(attempt)
+
+
+def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+    if pm in TEST_TOKENS:  # pm_card_visa and friends: a new card from the test card, then attach it
+        pm = create(principal, PaymentMethodCreate(type="card", card=CardInput(token=pm)), request)["id"]
+
+    def attempt() -> dict[str, Any]:
+        item, shared = _load(principal, pm, params.customer)
+        if shared is None or shared.get("deleted"):
+            raise ResourceMissing("customer", params.customer, param="customer")
+        if item.get("customer") == params.customer:
+            return render(item, principal.livemode)
+        if item.get("customer") is not None:
+            raise InvalidRequest(
+                "The payment method you provided has already been attached to a customer.",
+                code="payment_method_unexpected_state", param="payment_method",
+            )  # fmt: skip
+        new = {**item, "customer": params.customer, "version": item["version"] + 1}
+        attached = render(new, principal.livemode)
+        change = change_record(principal, request, "payment_method.attached", attached, audience="account")
+        extra = [store.customer_must_exist(principal.scope, params.customer)]
+        store.save(principal.scope, new, item["version"], change, link=params.customer, extra=extra)
+        return attached
+
+    return _retrying(attempt)
+
+
+def detach(principal: Principal, pm: str, request: RequestInfo) -> dict[str, Any]:
+    def attempt() -> dict[str, Any]:
+        item, _ = _load(principal, pm)
+        customer = item.get("customer")
+        if customer is None:
+            raise InvalidRequest(
+                "The payment method you provided is not attached to a customer so detachment is impossible.",
+                code="payment_method_unexpected_state", param="payment_method",
+            )  # fmt: skip
+        # Every account whose default this method was loses it, as with Stripe.
+        overlays = customers_store.partition(principal.scope, customer, prefix="ACCT#")
+        clears = [
+            store.clear_default(principal.scope, customer, overlay["sk"].removeprefix("ACCT#"), pm)
+            for overlay in overlays
+            if (overlay.get("invoice_settings") or {}).get("default_payment_method") == pm
+        ]
+        new = {**item, "customer": None, "version": item["version"] + 1}
+        detached = render(new, principal.livemode)
+        change = change_record(
+            principal, request, "payment_method.detached", detached, audience="account", previous_attributes={"customer": customer}
+        )
+        store.save(principal.scope, new, item["version"], change, unlink=customer, extra=clears)
+        return detached
+
+    return _retrying(attempt)
+
+
+def list_for_customer(principal: Principal, customer: str, params: CustomerPaymentMethodList, url: str) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE, in_list=True)
+    found: dict[str, bool] = {}
+
+    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+        del descending  # the store derives the order from the bounds
+        exists, items = store.list_for_customer(
+            principal.scope, customer, principal.account,
+            cards=params.type in (None, "card"), own=params.type != "card",
+            limit=limit, after=after, before=before,
+        )  # fmt: skip
+        found["customer"] = exists
+        return [i for i in items if params.type in (None, i["type"])]
+
+    items, has_more = page(params, fetch)
+    if not found["customer"] and not items:
+        raise ResourceMissing("customer", customer, param="customer")
+    return list_object(url, [render(i, principal.livemode) for i in items], has_more)
+
+
+def list_payment_methods(principal: Principal, params: PaymentMethodList, url: str) -> dict[str, Any]:
+    """GET /v1/payment_methods?customer=...: the same list as under the customer."""
+    return list_for_customer(principal, params.customer, params, url)
+
+
+def attached_to(principal: Principal, pm: str, customer: str) -> bool:
+    """Whether `pm` is a payment method the caller may see, attached to `customer`."""
+    item, _ = store.get(principal.scope, pm, principal.account) if pm.startswith("pm_") else (None, None)
+    return item is not None and item.get("customer") == customer
+
+
+def card_number_for_charge(principal: Principal, pm: str) -> str:
+    """The card number, for a connector charging the card through its processor. Domain code
+    only (the payments issue); never reachable from an API response, and only a function with
+    kms:Decrypt on the vault key can run it."""
+    item, _ = _load(principal, pm)
+    if item["type"] != "card":
+        raise InvalidRequest(
+            "Only a card's number can be used for a card charge.", code="payment_method_invalid_parameter", param="payment_method"
+        )
+    return sealing.open_sealed(sealing.Sealed.from_item(item["vault"]), _seal_context(principal, pm))
