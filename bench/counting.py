@@ -1,4 +1,4 @@
-"""Counting DynamoDB round trips: every call the shared client makes, by operation."""
+"""Counting round trips: every call the shared DynamoDB and KMS clients make, by operation."""
 
 from __future__ import annotations
 
@@ -8,19 +8,28 @@ from contextlib import contextmanager
 from typing import Any
 
 from orgshare.storage import dynamo
+from orgshare.vault import sealing
 
 
 @contextmanager
-def dynamodb_calls() -> Iterator[Counter[str]]:
-    """Counts the calls of the process's DynamoDB client inside the block, by operation name."""
+def _calls(client: Any, service: str) -> Iterator[Counter[str]]:
     calls: Counter[str] = Counter()
 
     def count(model: Any, **_: Any) -> None:
         calls[model.name] += 1
 
-    events = dynamo.client().meta.events
-    events.register("before-call.dynamodb", count)
+    client.meta.events.register(f"before-call.{service}", count)
     try:
         yield calls
     finally:
-        events.unregister("before-call.dynamodb", count)
+        client.meta.events.unregister(f"before-call.{service}", count)
+
+
+def dynamodb_calls() -> Any:
+    """Counts the calls of the process's DynamoDB client inside the block, by operation name."""
+    return _calls(dynamo.client(), "dynamodb")
+
+
+def kms_calls() -> Any:
+    """Counts the calls of the vault's KMS client inside the block, by operation name."""
+    return _calls(sealing.kms(), "kms")

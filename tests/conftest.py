@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import stripe
 from moto import mock_aws
@@ -95,6 +96,19 @@ class LocalSystem:
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
+
+    def table_items(self) -> dict[str, list[dict[str, Any]]]:
+        """Every item of every table of the running system, raw (moto's own endpoint)."""
+        env = json.loads((self.state_dir / "local.json").read_text())["env"]
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+        tables = [env[k] for k in ("DIRECTORY_TABLE", "DATA_TABLE", "EVENTS_TABLE", "IDEMPOTENCY_TABLE")]
+        return {t: [i for page in dynamodb.get_paginator("scan").paginate(TableName=t) for i in page["Items"]] for t in tables}
 
     def admin(self, *args: str) -> dict[str, object]:
         out = subprocess.run(

@@ -86,6 +86,13 @@ class Api:
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             count("Requests")
             reply = self.resolver.resolve(event, context)
+            authorizer = event.get("requestContext", {}).get("authorizer") or {}
+            # The access log: what was asked and answered, never a body or a header.
+            logger.info(
+                "request",
+                extra={"method": event.get("httpMethod"), "path": event.get("path"), "status": reply.get("statusCode"),
+                       "account": authorizer.get("account"), "org": authorizer.get("org")},
+            )  # fmt: skip
             request_id = "req_" + str(event.get("requestContext", {}).get("requestId", "")).replace("-", "")
             reply.setdefault("multiValueHeaders", {})["Request-Id"] = [request_id]
             return reply
