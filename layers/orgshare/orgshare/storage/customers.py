@@ -9,7 +9,7 @@ from typing import Any
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -45,16 +45,6 @@ def _overlay_write(scope: PoolScope, cus: str, account: str, overlay: dict[str, 
     return {"Delete": {"TableName": _table(), "Key": k}}
 
 
-def _shared_put(scope: PoolScope, shared: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": _table(), "Item": to_item(_shared_item(scope, shared))}
-    if expected_version is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "version = :v"
-        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
-    return {"Put": put}
-
-
 def save(
     scope: PoolScope,
     shared: dict[str, Any],
@@ -67,7 +57,7 @@ def save(
     """Writes the shared item (new when expected_version is None, else only if unchanged since
     read), each overlay given (None deletes it) and the change's outbox record, atomically;
     ConditionFailed if the customer changed since it was read."""
-    items = [_shared_put(scope, shared, expected_version)]
+    items = [versioned_put(_table(), to_item(_shared_item(scope, shared)), expected_version)]
     items += [_overlay_write(scope, shared["id"], account, overlay) for account, overlay in overlays.items()]
     items += extra or []
     items.append(change_put(change))

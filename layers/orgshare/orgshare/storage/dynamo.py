@@ -34,6 +34,18 @@ def to_value(value: Any) -> dict[str, Any]:
     return cast(dict[str, Any], _serializer.serialize(value))
 
 
+def versioned_put(table: str, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    """A transaction Put (an item already in DynamoDB's format) that creates the item when
+    `expected_version` is None, and otherwise replaces it only if it is still at that version."""
+    put: dict[str, Any] = {"TableName": table, "Item": item}
+    if expected_version is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+    return {"Put": put}
+
+
 class ConditionFailed(Exception):
     """A transaction was cancelled: one of its conditions did not hold (or a write raced it)."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, transact, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -29,13 +29,7 @@ def link_key(scope: PoolScope, item: dict[str, Any], customer: str) -> dict[str,
 
 
 def _put_canonical(scope: PoolScope, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": _table(), "Item": {**to_item(item), **canonical_key(scope, item)}}
-    if expected_version is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "version = :v"
-        put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
-    return {"Put": put}
+    return versioned_put(_table(), {**to_item(item), **canonical_key(scope, item)}, expected_version)
 
 
 def _put_link(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
