@@ -16,10 +16,11 @@ from localrun import aws
 from localrun import template as tpl
 
 
-def configure(template: dict[str, Any], physical: dict[str, str], verbose: bool) -> dict[str, str]:
+def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, overrides: dict[str, str]) -> dict[str, str]:
     # Metrics are off locally (EMF lines would flood the terminal); powertools warns about that per function.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     env = tpl.function_environment(template, physical)
+    env.update(overrides)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
@@ -29,16 +30,21 @@ def configure(template: dict[str, Any], physical: dict[str, str], verbose: bool)
     return env
 
 
-def start(port: int = 0, verbose: bool = False) -> tuple[Any, Any, list[str], dict[str, str]]:
-    """moto, the tables and the gateway; returns (moto, http server, table names, env)."""
+def start(port: int = 0, verbose: bool = False, overrides: dict[str, str] | None = None) -> tuple[Any, Any, list[str], dict[str, str]]:
+    """moto, the resources, the gateway and the event path's pollers; returns (moto, http server,
+    table names, env). The pollers stop with the process (daemon threads)."""
     from localrun.gateway import Gateway, serve
+    from localrun.pollers import start_pollers
 
     template = tpl.load()
     moto, endpoint = aws.start_moto()
     aws.point_sdk_at(endpoint)
-    env = configure(template, aws.create_resources(template), verbose)
+    physical = aws.create_resources(template)
+    env = configure(template, physical, verbose, overrides or {})
     tables = aws.table_names(template)
-    server = serve(Gateway(template), port)
+    gateway = Gateway(template)
+    server = serve(gateway, port)
+    start_pollers(template, physical, gateway.functions, threading.Event())
     return moto, server, tables, env
 
 
@@ -63,9 +69,16 @@ def main() -> None:
     parser.add_argument("--persist", action="store_true", help="keep data across restarts in STATE_DIR/state.json")
     parser.add_argument("--state-dir", type=Path, default=Path(".localdata"), help="where local state lives (default .localdata)")
     parser.add_argument("--verbose", action="store_true", help="handler logs at INFO")
+    parser.add_argument("--retry-schedule", help="seconds before each webhook retry, e.g. 1,2,4 (default: the template's, over 3 days)")
+    parser.add_argument("--webhook-timeout", help="seconds a webhook endpoint has to answer (default 5)")
     args = parser.parse_args()
 
-    moto, server, tables, env = start(args.port, args.verbose)
+    overrides = {}
+    if args.retry_schedule:
+        overrides["WEBHOOK_RETRY_SCHEDULE"] = args.retry_schedule
+    if args.webhook_timeout:
+        overrides["WEBHOOK_TIMEOUT_SECONDS"] = args.webhook_timeout
+    moto, server, tables, env = start(args.port, args.verbose, overrides)
     from orgshare import admin
 
     state_dir: Path = args.state_dir

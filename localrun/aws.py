@@ -33,22 +33,45 @@ def point_sdk_at(endpoint: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def create_resources(template: dict[str, Any]) -> dict[str, str]:
-    """The template's tables and KMS keys, made in moto: their physical ids by logical id."""
-    physical: dict[str, str] = {}
+def create_resources(template: dict[str, Any]) -> tpl.Physical:
+    """The template's tables, KMS keys, queues, event buses and rules, made in moto; their
+    physical ids and attributes by logical id."""
+    physical: tpl.Physical = {}
     dynamodb = boto3.client("dynamodb")
     for logical, definition in tpl.table_definitions(template).items():
         args = dict(definition)
         ttl = args.pop("_ttl", None)
-        dynamodb.create_table(**args)
+        table = dynamodb.create_table(**args)["TableDescription"]
         if ttl:
             dynamodb.update_time_to_live(TableName=args["TableName"], TimeToLiveSpecification=ttl)
-        physical[logical] = args["TableName"]
+        physical[logical] = {"Ref": args["TableName"], "Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
     kms = boto3.client("kms")
     for logical, res in tpl.resources(template, "AWS::KMS::Key").items():
         props = res["Properties"]
         key = kms.create_key(Description=props.get("Description", logical), KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
-        physical[logical] = key["KeyMetadata"]["Arn"]
+        physical[logical] = {"Ref": key["KeyMetadata"]["KeyId"], "Arn": key["KeyMetadata"]["Arn"]}
+    sqs = boto3.client("sqs")
+    queues = tpl.resources(template, "AWS::SQS::Queue")
+    # Dead-letter queues first: the others name them in their redrive policies.
+    for logical in sorted(queues, key=lambda name: "RedrivePolicy" in queues[name].get("Properties", {})):
+        props = tpl.resolve(queues[logical].get("Properties", {}), template, physical)
+        attributes: Any = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=f"{tpl.STACK_NAME}-{logical}", Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        physical[logical] = {"Ref": url, "Arn": arn, "QueueName": f"{tpl.STACK_NAME}-{logical}"}
+    events = boto3.client("events")
+    for logical, res in tpl.resources(template, "AWS::Events::EventBus").items():
+        name = tpl.resolve(res["Properties"]["Name"], template, physical)
+        physical[logical] = {"Ref": name, "Arn": events.create_event_bus(Name=name)["EventBusArn"], "Name": name}
+    for logical, res in tpl.resources(template, "AWS::Events::Rule").items():
+        props = tpl.resolve(res["Properties"], template, physical)
+        arn = events.put_rule(Name=logical, EventBusName=props["EventBusName"], EventPattern=json.dumps(props["EventPattern"]))["RuleArn"]
+        events.put_targets(
+            Rule=logical, EventBusName=props["EventBusName"], Targets=[{"Id": t["Id"], "Arn": t["Arn"]} for t in props["Targets"]]
+        )
+        physical[logical] = {"Ref": logical, "Arn": arn}
     return physical
 
 

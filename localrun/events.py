@@ -16,7 +16,14 @@ from localrun.gateway import authorizer_event, proxy_event
 
 EVENTS = tpl.ROOT / "events"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-PATH_SAMPLES = {"customer": "cus_SAMPLE", "account": "acct_SAMPLE", "key": "key_SAMPLE", "payment_method": "pm_SAMPLE"}
+PATH_SAMPLES = {
+    "customer": "cus_SAMPLE",
+    "account": "acct_SAMPLE",
+    "key": "key_SAMPLE",
+    "payment_method": "pm_SAMPLE",
+    "event": "evt_SAMPLE",
+    "endpoint": "we_SAMPLE",
+}
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
     ("POST", "/v1/customers/{customer}"): "phone=%2B4930123456&metadata[vip]=true",
@@ -25,11 +32,15 @@ BODIES = {
     ("POST", "/v1/payment_methods"): "type=card&card[token]=tok_visa&billing_details[name]=Jenny+Rosen",
     ("POST", "/v1/payment_methods/{payment_method}"): "billing_details[email]=jenny%40example.com&metadata[label]=work",
     ("POST", "/v1/payment_methods/{payment_method}/attach"): "customer=cus_SAMPLE",
+    ("POST", "/v1/webhook_endpoints"): "url=http%3A%2F%2F127.0.0.1%3A9999%2Fhooks&enabled_events[0]=customer.*",
+    ("POST", "/v1/webhook_endpoints/{endpoint}"): "description=Orders+service",
+    ("POST", "/v1/events/{event}/retry"): "webhook_endpoint=we_SAMPLE",
 }
 QUERIES = {
     ("GET", "/v1/customers"): {"limit": ["3"]},
     ("GET", "/v1/accounts"): {"limit": ["3"]},
     ("GET", "/v1/payment_methods"): {"customer": ["cus_SAMPLE"], "type": ["card"]},
+    ("GET", "/v1/events"): {"type": ["customer.*"]},
 }
 
 

@@ -76,6 +76,7 @@ class Gateway:
         loaded = {
             name: Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"]) for name, res in functions.items()
         }
+        self.functions = loaded
         self.routes = [
             Route(ev["Properties"]["Method"].upper(), ev["Properties"]["Path"], _route_pattern(ev["Properties"]["Path"]), loaded[name])
             for name, res in functions.items()

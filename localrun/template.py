@@ -68,20 +68,31 @@ def table_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tables
 
 
-def resolve(value: Any, template: dict[str, Any], physical: dict[str, str]) -> Any:
-    """A template value with Refs and GetAtts resolved to parameters' defaults and the local
-    resources made for the template (`physical`, by logical id)."""
+STACK_NAME = "orgshare-local"
+Physical = dict[str, dict[str, str]]  # logical id -> {"Ref": ..., "Arn": ..., other attributes}
+
+
+def resolve(value: Any, template: dict[str, Any], physical: Physical) -> Any:
+    """A template value with Ref, GetAtt and Sub resolved to parameters' defaults and the local
+    resources made for the template."""
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref in template.get("Parameters", {}):
             return str(template["Parameters"][ref].get("Default", ""))
-        return physical.get(ref, ref)
+        return physical.get(ref, {}).get("Ref", ref)
     if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return physical.get(value["Fn::GetAtt"][0], value)
+        logical, attribute = value["Fn::GetAtt"]
+        return physical.get(logical, {}).get(attribute, value)
+    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"].replace("${AWS::StackName}", STACK_NAME)
+    if isinstance(value, dict):
+        return {k: resolve(v, template, physical) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, template, physical) for v in value]
     return value
 
 
-def function_environment(template: dict[str, Any], physical: dict[str, str]) -> dict[str, str]:
+def function_environment(template: dict[str, Any], physical: Physical) -> dict[str, str]:
     """Every variable a function of the template gets: the globals and each function's own
     (in-process, the functions share one environment)."""
 

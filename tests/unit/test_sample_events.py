@@ -8,17 +8,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, customers, payment_methods
+from orgshare.domain import accounts, auth, customers, events, payment_methods, webhooks
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
 from orgshare.params.customers import CustomerCreate
 from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate
+from orgshare.params.webhooks import WebhookEndpointCreate
+from orgshare.storage.outbox import change_from_stream
 
 EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer")
 
@@ -48,6 +51,10 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     card = payment_methods.create(platform_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
     if not path.stem.endswith("attach"):  # everything else wants the card attached already
         payment_methods.attach(platform_who, card["id"], PaymentMethodAttach(customer=customer["id"]), RequestInfo("req_seed"))
+    caller_who = platform_who if caller is platform else auth.authenticate(caller.key)
+    endpoint = webhooks.create(caller_who, WebhookEndpointCreate(url="http://127.0.0.1:9/hooks", enabled_events=["*"]))
+    change = next(c for c in map(change_from_stream, boto3.client("dynamodb").scan(TableName=aws["EVENTS_TABLE"])["Items"]) if c)
+    events.publish(change)  # what the publisher does with the outbox record
     text = path.read_text()
     # Longest placeholders first: acct_SAMPLE_CALLER before acct_SAMPLE.
     for placeholder, value in (
@@ -59,20 +66,23 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
         ("cus_SAMPLE", customer["id"]),
         ("key_SAMPLE", key["id"]),
         ("pm_SAMPLE", card["id"]),
+        ("evt_SAMPLE", events.event_id(change["id"], caller.id)),
+        ("we_SAMPLE", endpoint["id"]),
     ):
         text = text.replace(placeholder, value)
     event: dict[str, Any] = json.loads(text)
     event["requestContext"]["authorizer"]["kind"] = caller.kind
 
-    name = {"customers": "CustomersFunction", "accounts": "AccountsFunction", "paymentmethods": "PaymentMethodsFunction"}[
-        path.stem.split("_")[0]
-    ]
+    # events/<function without "Function", lower case>_<event>.json, as localrun.events names them
+    name = next(
+        n for n in tpl.resources(tpl.load(), "AWS::Serverless::Function") if n.removesuffix("Function").lower() == path.stem.split("_")[0]
+    )
     reply = handler(name).invoke(event)
 
     body = json.loads(reply["body"])
     assert reply["statusCode"] == 200, body
     assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
-    assert body["object"] in ("customer", "list", "account", "api_key", "payment_method")
+    assert body["object"] in ("customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint")
 
 
 def test_authorizer_allows_a_key_and_denies_others(aws: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,9 +19,19 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
     event_retention_days: int = Field(default=30, alias="EVENT_RETENTION_DAYS", gt=0)
     act_as_cache_seconds: int = Field(default=60, alias="ACT_AS_CACHE_SECONDS", ge=0)
+    # The event path (the events issue): where events go and how webhooks are delivered.
+    event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
+    delivery_queue_url: str | None = Field(default=None, alias="DELIVERY_QUEUE_URL")
+    webhook_timeout_seconds: float = Field(default=5.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+    webhook_concurrency: int = Field(default=128, alias="WEBHOOK_CONCURRENCY", ge=1, le=512)
+    # Seconds to wait before each retry; the default spreads 8 retries over 3 days, as Stripe does.
+    webhook_retry_schedule: str = Field(default="60,300,1800,3600,10800,21600,43200,172800", alias="WEBHOOK_RETRY_SCHEDULE")
     # Only the functions that save payment methods are given these (and the KMS grants for them).
     vault_key_id: str | None = Field(default=None, alias="VAULT_KEY_ID")
     fingerprint_key_id: str | None = Field(default=None, alias="FINGERPRINT_KEY_ID")
+
+    def retry_delays(self) -> list[int]:
+        return [int(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

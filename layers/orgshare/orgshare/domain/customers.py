@@ -38,17 +38,31 @@ _WRITE_ATTEMPTS = 3
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 
 
+def account_fields(overlay: dict[str, Any] | None) -> dict[str, Any]:
+    """The per-account part of a customer, as one account's overlay gives it."""
+    mine = overlay or {}
+    settings = mine.get("invoice_settings") or {}
+    return {
+        "balance": mine.get("balance", 0),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": settings.get("default_payment_method"),
+            "footer": settings.get("footer"),
+            "rendering_options": None,
+        },
+        "metadata": mine.get("metadata") or {},
+        "shipping": mine.get("shipping"),
+    }
+
+
 def render(shared: dict[str, Any], overlay: dict[str, Any] | None, livemode: bool) -> dict[str, Any]:
     """The customer as one account sees it: the pool's shared fields and its own overlay."""
     if shared.get("deleted"):
         return {"id": shared["id"], "object": "customer", "deleted": True}
-    mine = overlay or {}
-    settings = mine.get("invoice_settings") or {}
     return {
         "id": shared["id"],
         "object": "customer",
         "address": shared.get("address"),
-        "balance": mine.get("balance", 0),
         "business_name": shared.get("business_name"),
         "created": shared["created"],
         "currency": None,
@@ -59,21 +73,14 @@ def render(shared: dict[str, Any], overlay: dict[str, Any] | None, livemode: boo
         "email": shared.get("email"),
         "individual_name": shared.get("individual_name"),
         "invoice_prefix": shared.get("invoice_prefix"),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": settings.get("default_payment_method"),
-            "footer": settings.get("footer"),
-            "rendering_options": None,
-        },
         "livemode": livemode,
-        "metadata": mine.get("metadata") or {},
         "name": shared.get("name"),
         "next_invoice_sequence": 1,
         "phone": shared.get("phone"),
         "preferred_locales": shared.get("preferred_locales") or [],
-        "shipping": mine.get("shipping"),
         "tax_exempt": shared.get("tax_exempt") or "none",
         "test_clock": None,
+        **account_fields(overlay),
     }
 
 

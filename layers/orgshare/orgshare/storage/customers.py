@@ -91,6 +91,15 @@ def partition(scope: PoolScope, cus: str, *, prefix: str = "") -> list[dict[str,
         params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
+def overlays_of(scope: PoolScope, cus: str, accounts: list[str]) -> dict[str, dict[str, Any]]:
+    """The overlays several accounts have on one customer, by account (BatchGetItem, 100 a call)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(accounts), 100):
+        wanted = [key(keys.customer_pk(scope, cus), keys.overlay_sk(a)) for a in accounts[start : start + 100]]
+        found |= {item["sk"].removeprefix("ACCT#"): item for item in batch_get(_table(), wanted)}
+    return found
+
+
 def get_overlays(scope: PoolScope, customers: list[str], account: str) -> dict[str, dict[str, Any]]:
     """This account's overlays of up to 100 customers, by customer id, in one BatchGetItem."""
     wanted = [key(keys.customer_pk(scope, cus), keys.overlay_sk(account)) for cus in customers]

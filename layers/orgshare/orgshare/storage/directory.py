@@ -23,12 +23,17 @@ def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _member(account: dict[str, Any]) -> dict[str, Any]:
+    return _put(keys.org_pk(account["org"]), keys.pool_member_sk(account["pool"], account["id"]), {"account": account["id"]})
+
+
 def create_organization(org: dict[str, Any], platform: dict[str, Any]) -> None:
     """The organization and its platform account, together or not at all."""
     transact(
         [
             _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
             _put(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
+            _member(platform),
         ]
     )
 
@@ -39,7 +44,21 @@ def get_organization(org: str) -> dict[str, Any] | None:
 
 
 def create_account(account: dict[str, Any]) -> None:
-    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account)])
+    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account)])
+
+
+def pool_members(org: str, pool: str) -> list[str]:
+    """The accounts of a pool (a few hundred at most per page; the loop reads them all)."""
+    members: list[str] = []
+    after: str | None = None
+    while True:
+        page = query_range(
+            _table(), ("pk", keys.org_pk(org)), "sk", prefix=keys.pool_member_sk(pool, ""), after=after, descending=False, limit=500
+        )
+        members += [item["account"] for item in page]
+        if len(page) < 500:
+            return members
+        after = page[-1]["sk"]
 
 
 def get_account(org: str, account: str) -> dict[str, Any] | None:

@@ -36,6 +36,19 @@ def key_listing_sk(account: str, key_id: str) -> str:
     return f"APIKEY#{account}#{key_id}"
 
 
+def pool_member_sk(pool: str, account: str) -> str:
+    # Lets the event publisher list a pool's accounts with one Query (no scan, no filter).
+    return f"POOL#{pool}#{account}"
+
+
+def webhook_sk(mode: str, owner: str, endpoint: str) -> str:
+    """An endpoint of an account (owner = acct_...) or of the organization (owner = ORG)."""
+    return f"WE#{mode}#{owner}#{endpoint}"
+
+
+ORG_OWNER = "ORG"
+
+
 def key_lookup_pk(secret_hash: str) -> str:
     return f"APIKEY#{secret_hash}"
 
@@ -71,6 +84,16 @@ def change_pk(change_id: str) -> str:
 
 
 CHANGE_SK = "CHANGE"
+
+
+def events_pk(org: str, mode: str, owner: str, month: str) -> str:
+    """An account's events (owner = acct_...), or the organization's one-per-change copies
+    (owner = ORG), by month: listing 30 days reads at most two partitions."""
+    return f"EVT#{org}#{mode}#{owner}#{month}"
+
+
+def attempts_pk(org: str, mode: str, event: str) -> str:
+    return f"ATT#{org}#{mode}#{event}"
 
 
 # Payment methods. A card is addressed by pool (every account of the pool may name it); any other

@@ -10,7 +10,7 @@ from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import to_item
+from orgshare.storage.dynamo import from_item, to_item
 
 
 def change_put(change: dict[str, Any]) -> dict[str, Any]:
@@ -22,3 +22,13 @@ def change_put(change: dict[str, Any]) -> dict[str, Any]:
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
+
+
+def change_from_stream(image: dict[str, Any]) -> dict[str, Any] | None:
+    """The change record in a stream record's NewImage, or None for any other item of the table."""
+    if not image.get("pk", {}).get("S", "").startswith(keys.change_pk("")):
+        return None
+    change = from_item(image)
+    for attribute in ("pk", "sk", "expires_at"):
+        change.pop(attribute, None)
+    return change

@@ -1,0 +1,129 @@
+"""Lambda's event source mappings, locally: a DynamoDB stream and an SQS queue polled on threads,
+each batch handed to the real function in-process, with the template's filter criteria and
+partial batch failure reporting (failed stream records are retried, failed messages redelivered)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from localrun import template as tpl
+from localrun.gateway import Function
+
+_IDLE_WAIT = 0.05  # between empty polls of a stream: the poller's own pace, not a test's
+
+
+def _matches(pattern: Any, value: Any) -> bool:
+    """The subset of EventBridge/Lambda filter patterns the template uses: nested objects, lists
+    of accepted values, and {"prefix": ...}."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(_matches(p, value.get(k)) for k, p in pattern.items())
+    return any(
+        (isinstance(option, dict) and isinstance(value, str) and value.startswith(option["prefix"])) or option == value
+        for option in pattern
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class StreamPoller(threading.Thread):
+    def __init__(self, function: Function, stream_arn: str, props: dict[str, Any], stop: threading.Event) -> None:
+        super().__init__(daemon=True, name=f"stream-{function.name}")
+        self.function, self.stream_arn, self.stop = function, stream_arn, stop
+        self.batch_size = int(props.get("BatchSize", 100))
+        self.patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        # A failed record and everything after it in the shard are retried, as Lambda does.
+        for _ in range(10):
+            if not records or self.stop.is_set():
+                return
+            failures = self.function.invoke({"Records": records}).get("batchItemFailures") or []
+            if not failures:
+                return
+            first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == failures[0]["itemIdentifier"])
+            records = records[first:]
+            self.stop.wait(0.2)
+
+    def run(self) -> None:
+        streams = boto3.client("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        iterators = {
+            s["ShardId"]: streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON")[
+                "ShardIterator"
+            ]
+            for s in shards
+        }
+        while not self.stop.is_set():
+            busy = False
+            for shard, iterator in list(iterators.items()):
+                answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                iterators[shard] = answer["NextShardIterator"]
+                records = [
+                    {"eventID": r["eventID"], "eventName": r["eventName"], "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                     "awsRegion": "us-east-1", "dynamodb": _plain(r["dynamodb"]), "eventSourceARN": self.stream_arn}
+                    for r in answer.get("Records", [])
+                ]  # fmt: skip
+                wanted = [r for r in records if not self.patterns or any(_matches(p, r) for p in self.patterns)]
+                busy = busy or bool(records)
+                self._deliver(wanted)
+            if not busy:
+                self.stop.wait(_IDLE_WAIT)
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, function: Function, queue_url: str, queue_arn: str, props: dict[str, Any], stop: threading.Event) -> None:
+        super().__init__(daemon=True, name=f"queue-{function.name}")
+        self.function, self.queue_url, self.queue_arn, self.stop = function, queue_url, queue_arn, stop
+        self.batch_size = min(int(props.get("BatchSize", 10)), 10)
+
+    def run(self) -> None:
+        sqs = boto3.client("sqs")
+        while not self.stop.is_set():
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+            if not messages:
+                continue
+            records = [
+                {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {},
+                 "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+                 "eventSourceARN": self.queue_arn, "awsRegion": "us-east-1"}
+                for m in messages
+            ]  # fmt: skip
+            failed = {f["itemIdentifier"] for f in self.function.invoke({"Records": records}).get("batchItemFailures") or []}
+            done: Any = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if m["MessageId"] not in failed
+            ]
+            if done:
+                sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+            for m in messages:
+                if m["MessageId"] in failed:  # back soon (not after the queue's full visibility timeout)
+                    sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1)
+
+
+def start_pollers(
+    template: dict[str, Any], physical: tpl.Physical, functions: dict[str, Function], stop: threading.Event
+) -> list[threading.Thread]:
+    pollers: list[threading.Thread] = []
+    for name, res in tpl.resources(template, "AWS::Serverless::Function").items():
+        for spec in res["Properties"].get("Events", {}).values():
+            props = spec["Properties"]
+            if spec["Type"] == "DynamoDB":
+                pollers.append(StreamPoller(functions[name], tpl.resolve(props["Stream"], template, physical), props, stop))
+            elif spec["Type"] == "SQS":
+                logical = props["Queue"]["Fn::GetAtt"][0]
+                pollers.append(QueuePoller(functions[name], physical[logical]["Ref"], physical[logical]["Arn"], props, stop))
+    for poller in pollers:
+        poller.start()
+    return pollers
