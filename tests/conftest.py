@@ -125,6 +125,10 @@ class LocalSystem:
 _ROW = re.compile(r"^(Rocket [A-Za-z]+)\s+(platform|connected|standard)\s+(acct_\w+)\s+(sk_test_\w+)$")
 
 
+# Webhook retries in seconds, not days, and a short endpoint timeout, so delivery tests run fast.
+FAST_WEBHOOKS = ("--retry-schedule", "1,1,1", "--webhook-timeout", "2")
+
+
 def launch(state_dir: Path, *args: str) -> tuple[subprocess.Popen[str], LocalSystem]:
     """Starts `python -m localrun` as a user does (what `make run` runs) on a free port and
     returns once its banner (printed when it serves) has been read."""
@@ -158,6 +162,6 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="session")
 def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    proc, system = launch(tmp_path_factory.mktemp("localrun"))
+    proc, system = launch(tmp_path_factory.mktemp("localrun"), *FAST_WEBHOOKS)
     yield system
     stop(proc)
