@@ -104,8 +104,12 @@ def main() -> None:
     receiver = Receiver().start(args.port)
     print(f"listening on {receiver.url}; create an endpoint with url={receiver.url}/hooks", flush=True)
     shown = 0
+
+    def more_than(count: int) -> Callable[[list[Delivery]], bool]:
+        return lambda deliveries: len(deliveries) > count
+
     while True:
-        deliveries = receiver.wait_until(lambda d, seen=shown: len(d) > seen, timeout=3600 * 24)
+        deliveries = receiver.wait_until(more_than(shown), timeout=3600 * 24)
         for delivery in deliveries[shown:]:
             try:
                 event = stripe.Webhook.construct_event(delivery.body, delivery.signature, args.secret)

@@ -41,7 +41,7 @@ def _remove_endpoints() -> Iterator[None]:
 
 def endpoint(client: stripe.StripeClient, url: str, events: list[str] | None = None, **extra: Any) -> Any:
     params = {"url": url, **{f"enabled_events[{i}]": e for i, e in enumerate(events or ["*"])}, **extra}
-    created = client.deserialize(client.raw_request("post", "/v1/webhook_endpoints", **params), api_mode="V1")
+    created: Any = client.deserialize(client.raw_request("post", "/v1/webhook_endpoints", **params), api_mode="V1")
     _created.append((client, created.id))
     return created
 
@@ -122,7 +122,8 @@ def test_events_api_is_scoped_to_the_caller(local_system: LocalSystem) -> None:
     rides.v1.customers.update(cus.id, params={"phone": "+4930111"})
 
     def listed(client: stripe.StripeClient, **params: Any) -> list[Any]:
-        page = client.v1.events.list(params={"limit": 100, **params}).data
+        query: Any = {"limit": 100, **params}
+        page = client.v1.events.list(params=query).data
         return [e for e in page if e.to_dict()["data"]["object"].get("id") == cus.id]
 
     # The publisher runs asynchronously: its two events per account appear shortly.
@@ -151,7 +152,7 @@ def test_failing_endpoint_gets_the_event_once_after_retries(local_system: LocalS
 
     def history() -> list[tuple[int, str, int | None]]:
         answer = rides.raw_request("get", f"/v1/events/{events[0]['id']}/delivery_attempts")
-        attempts = rides.deserialize(answer, api_mode="V1").data
+        attempts = rides.deserialize(answer, api_mode="V1")["data"]
         return sorted((a.attempt, a.status, a.response_status) for a in attempts if a.webhook_endpoint == hook.id)
 
     eventually(lambda: len(history()) == 3)  # the third attempt is recorded just after its answer

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from orgshare.settings import get_settings
 
@@ -41,7 +42,11 @@ def _in_batches(entries: list[dict[str, Any]], send: Callable[[list[dict[str, An
     for start in range(0, len(entries), 10):
         batch = entries[start : start + 10]
         for attempt in range(_ATTEMPTS):
-            batch = send(batch)
+            try:
+                batch = send(batch)
+            except ClientError as exc:  # throttled or failed outright: the whole batch is retried
+                if attempt == _ATTEMPTS - 1:
+                    raise PublishFailed(str(exc)) from exc
             if not batch:
                 break
             time.sleep(0.05 * 2**attempt)  # backoff between retries of the failed entries only
