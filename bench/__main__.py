@@ -6,10 +6,12 @@ Prints figures; asserts nothing about timing. Everything runs on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from typing import Any
 import stripe
 
 from bench.counting import dynamodb_calls, kms_calls
+from orgshare.params.customers import CustomerRetrieve
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_RUNS = 7
@@ -83,6 +86,68 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
     return rows
 
 
+def put_events_per_shared_update(keys: dict[str, str], demo: Any, extra_accounts: int) -> tuple[int, int]:
+    """(accounts in the pool, PutEvents calls) for publishing one shared-field update."""
+    from orgshare import admin, messaging
+    from orgshare.domain import accounts, auth, customers, events
+    from orgshare.domain.principal import RequestInfo
+    from orgshare.params.accounts import AccountCreate
+    from orgshare.params.customers import CustomerCreate, CustomerUpdate
+    from orgshare.storage import directory
+    from orgshare.storage.keys import ORG_OWNER  # noqa: F401 - the organization's copy is not a PutEvents entry
+
+    platform = admin.platform_principal(demo.org, demo.accounts[0].id, demo.pool, "test")
+    for n in range(extra_accounts):
+        accounts.create_account(platform, AccountCreate.model_validate({"type": "connected", "business_profile": {"name": f"Bench {n}"}}))
+    rides = auth.authenticate(keys["Rocket Rides"])
+    cus = customers.create(rides, CustomerCreate(name="Fan Out"), RequestInfo("req_bench"))
+    customers.update(rides, cus["id"], CustomerUpdate(email="fan@example.com"), RequestInfo("req_bench"))
+    change = {
+        "id": "chg_" + cus["id"].removeprefix("cus_"), "type": "customer.updated", "org": demo.org, "pool": demo.pool, "mode": "test",
+        "account": rides.account, "audience": "pool", "object": customers.retrieve(rides, cus["id"], CustomerRetrieve()),
+        "previous_attributes": {"email": None}, "request": {"id": "req_bench", "idempotency_key": None}, "created": int(time.time()),
+    }  # fmt: skip
+    calls: list[int] = []
+    me = threading.get_ident()  # the local system's own publisher shares the client: count this thread's calls only
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if threading.get_ident() == me:
+            calls.append(len(params["Entries"]))
+
+    messaging.eventbridge().meta.events.register("provide-client-params.events.PutEvents", count)
+    events.publish(change)
+    return len(directory.pool_members(demo.org, demo.pool)), len(calls)
+
+
+def fan_out_seconds(demo: Any, endpoints: int, latency: float) -> tuple[float, float]:
+    """Wall time for the dispatcher to deliver one event to `endpoints` endpoints that each take
+    `latency` seconds, with a cold and then a warm container (signing secrets cached)."""
+    from localrun.receiver import Behaviour, Receiver
+    from orgshare.domain import delivery, webhooks
+    from orgshare.ids import new_id
+    from orgshare.vault import sealing
+
+    receiver = Receiver().start()
+    targets = []
+    for n in range(endpoints):
+        receiver.behaviours[f"/e{n}"] = Behaviour(delay=latency)
+        endpoint_id = new_id("we")
+        targets.append({"id": endpoint_id, "org": demo.org, "mode": "test", "owner": demo.accounts[1].id, "url": f"{receiver.url}/e{n}",
+                        "enabled_events": ["*"], "status": "enabled",
+                        "secret": sealing.seal("whsec_bench", webhooks.seal_context(demo.org, endpoint_id)).as_item()})  # fmt: skip
+    event = {"id": new_id("evt"), "object": "event", "type": "customer.updated", "data": {"object": {}}, "context": demo.accounts[1].id}
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        attempts = delivery.run([delivery.Delivery(event, t, demo.accounts[1].id, 9) for t in targets])  # attempt 9: no retries scheduled
+        timings.append(time.perf_counter() - started)
+        failed = [a for a in attempts if a["status"] != "succeeded"]
+        if failed:
+            raise RuntimeError(f"{len(failed)} deliveries failed: {failed[0]}")
+    receiver.stop()
+    return timings[0], timings[1]
+
+
 def cold_import_seconds(statement: str) -> float:
     """Median wall time of `statement` in a fresh interpreter (bytecode already compiled)."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
@@ -116,6 +181,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}"
     demo = admin.seed_demo()
     keys = {a.name: a.key for a in demo.accounts}
+    os.environ["WEBHOOK_TIMEOUT_SECONDS"] = "5"
     ids = {a.name: a.id for a in demo.accounts}
 
     print("DynamoDB and KMS round trips per API operation (authorizer cache warm unless said; goal: reads 1, writes 1)")
@@ -128,6 +194,14 @@ def main() -> None:
 
     # The peer: the smallest powertools REST handler with the same utilities, instantiated as any
     # handler must (Tracer() is what imports the X-Ray SDK), plus boto3 and pydantic.
+    pool, put_calls = put_events_per_shared_update(keys, demo, extra_accounts=24)
+    print(f"\nPutEvents calls for one shared update across {pool} accounts: {put_calls} (goal <= ceil(N/10) = {-(-pool // 10)})")
+
+    cold, warm = fan_out_seconds(demo, endpoints=100, latency=0.2)
+    print("Fan-out of one event to 100 local endpoints that each take 200 ms (goal <= 2x one endpoint = 0.40 s)")
+    print(f"  cold dispatcher (100 KMS decrypts of signing secrets): {cold:6.2f} s = {cold / 0.2:4.1f}x")
+    print(f"  warm dispatcher (secrets cached):                      {warm:6.2f} s = {warm / 0.2:4.1f}x")
+
     baseline = (
         "import boto3, pydantic; from aws_lambda_powertools import Logger, Metrics, Tracer; "
         "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "

@@ -75,8 +75,11 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the listen backlog: a burst of concurrent deliveries must not be refused
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -139,3 +139,33 @@ def test_signatures_verify_with_the_stripe_sdk() -> None:
     stale = delivery.signature("whsec_test", payload, int(time.time()) - 600)
     with pytest.raises(stripe.SignatureVerificationError):  # receivers refuse timestamps older than 300 s
         stripe.Webhook.construct_event(payload, stale, "whsec_test")
+
+
+def test_a_poison_message_fails_alone_and_blocks_no_delivery(aws: dict[str, str]) -> None:
+    from localrun.receiver import Receiver
+    from orgshare.domain import webhooks
+    from orgshare.params.webhooks import WebhookEndpointCreate
+
+    demo = admin.seed_demo()
+    rides = auth.authenticate(demo.accounts[1].key)
+    receiver = Receiver().start()
+    try:
+        webhooks.create(rides, WebhookEndpointCreate(url=f"{receiver.url}/ok", enabled_events=["*"]))
+        event = {
+            "id": "evt_0VbkAAAAAAAAAAAAAAAAAAAA",
+            "object": "event",
+            "type": "customer.created",
+            "context": rides.account,
+            "data": {"object": {}},
+        }
+        envelope = {"detail": {"org": rides.org, "mode": "test", "account": rides.account, "org_copy": False, "event": event}}
+        res = tpl.resources(tpl.load(), "AWS::Serverless::Function")["DispatcherFunction"]
+        dispatcher = Function("DispatcherFunction", tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"])
+        common = {"eventSource": "aws:sqs", "receiptHandle": "r", "attributes": {}, "messageAttributes": {}}
+        records = [{"messageId": "poison", "body": "{not json", **common}, {"messageId": "good", "body": json.dumps(envelope), **common}]
+        reply = dispatcher.invoke({"Records": records})
+        assert reply["batchItemFailures"] == [{"itemIdentifier": "poison"}]  # to the DLQ after maxReceiveCount, alone
+        delivered = receiver.wait_until(lambda ds: len(ds) == 1)
+        assert json.loads(delivered[0].body)["id"] == event["id"]
+    finally:
+        receiver.stop()
