@@ -23,6 +23,10 @@ PATH_SAMPLES = {
     "payment_method": "pm_SAMPLE",
     "event": "evt_SAMPLE",
     "endpoint": "we_SAMPLE",
+    "profile": "pro_SAMPLE",
+    "connector": "mca_SAMPLE",
+    "intent": "pi_SAMPLE",
+    "refund": "re_SAMPLE",
 }
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
@@ -35,12 +39,22 @@ BODIES = {
     ("POST", "/v1/webhook_endpoints"): "url=http%3A%2F%2F127.0.0.1%3A9999%2Fhooks&enabled_events[0]=customer.*",
     ("POST", "/v1/webhook_endpoints/{endpoint}"): "description=Orders+service",
     ("POST", "/v1/events/{event}/retry"): "webhook_endpoint=we_SAMPLE",
+    ("POST", "/v1/business_profiles"): "name=Web+shop",
+    ("POST", "/v1/business_profiles/{profile}/connectors"): "connector_name=test&credentials[api_key]=sim_key_1234",
+    ("POST", "/v1/business_profiles/{profile}/connectors/{connector}"): "disabled=false",
+    ("POST", "/v1/payment_intents"): "amount=2000&currency=eur&payment_method=pm_card_visa&confirm=true",
+    ("POST", "/v1/payment_intents/{intent}"): "description=Ride+42",
+    ("POST", "/v1/payment_intents/{intent}/capture"): "amount_to_capture=2000",
+    ("POST", "/v1/payment_intents/{intent}/cancel"): "cancellation_reason=requested_by_customer",
+    ("POST", "/v1/refunds"): "payment_intent=pi_SAMPLE&amount=500",
 }
 QUERIES = {
     ("GET", "/v1/customers"): {"limit": ["3"]},
     ("GET", "/v1/accounts"): {"limit": ["3"]},
     ("GET", "/v1/payment_methods"): {"customer": ["cus_SAMPLE"], "type": ["card"]},
     ("GET", "/v1/events"): {"type": ["customer.*"]},
+    ("GET", "/v1/payment_intents"): {"limit": ["3"]},
+    ("GET", "/v1/refunds"): {"payment_intent": ["pi_SAMPLE"]},
 }
 
 

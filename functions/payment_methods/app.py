@@ -50,6 +50,12 @@ def detach_payment_method(payment_method: str) -> Response[str]:
     return api.write(PaymentMethodDetach, lambda who, _params, info: payment_methods.detach(who, payment_method, info))
 
 
+@app.get("/v1/payment_methods/<payment_method>/usage")
+def payment_method_usage(payment_method: str) -> Response[str]:
+    who, _params = api.read(PaymentMethodRetrieve)
+    return api.ok(payment_methods.usage(who, payment_method, f"/v1/payment_methods/{payment_method}/usage"))
+
+
 @app.get("/v1/customers/<customer>/payment_methods")
 def list_customer_payment_methods(customer: str) -> Response[str]:
     who, params = api.read(CustomerPaymentMethodList)

@@ -15,11 +15,12 @@ from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, auth, customers, events, payment_methods, webhooks
+from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, webhooks
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
 from orgshare.params.customers import CustomerCreate
 from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate
+from orgshare.params.payments import ConnectorCreate, PaymentIntentCreate, RefundCreate
 from orgshare.params.webhooks import WebhookEndpointCreate
 from orgshare.storage.outbox import change_from_stream
 
@@ -48,13 +49,29 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     caller = platform if path.stem.startswith("accounts") else rides
     customer = customers.create(platform_who, CustomerCreate(name="Sample"), RequestInfo("req_seed"))
     key = accounts.create_api_key(platform_who, rides.id, ApiKeyCreate(name="to revoke"))
-    card = payment_methods.create(platform_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
+    caller_who = platform_who if caller is platform else auth.authenticate(caller.key)
+    card = payment_methods.create(caller_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
     if not path.stem.endswith("attach"):  # everything else wants the card attached already
         payment_methods.attach(platform_who, card["id"], PaymentMethodAttach(customer=customer["id"]), RequestInfo("req_seed"))
-    caller_who = platform_who if caller is platform else auth.authenticate(caller.key)
     endpoint = webhooks.create(caller_who, WebhookEndpointCreate(url="http://127.0.0.1:9/hooks", enabled_events=["*"]))
     change = next(c for c in map(change_from_stream, boto3.client("dynamodb").scan(TableName=aws["EVENTS_TABLE"])["Items"]) if c)
     events.publish(change)  # what the publisher does with the outbox record
+    profile = profiles.profile_of(caller_who, None)
+    connector = profiles.create_connector(
+        caller_who, profile["id"], ConnectorCreate(connector_name="test", credentials={"api_key": "sim_key_1234"})
+    )
+    # The intent each payments event needs: confirmed for capture (manual) and refunds, unconfirmed otherwise.
+    confirmed = path.stem in ("payments_capture", "payments_createrefund", "payments_listrefunds", "payments_retrieverefund")
+    intent_params = {"amount": 2000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": confirmed}
+    if path.stem == "payments_capture":
+        intent_params["capture_method"] = "manual"
+    intent = payments.create(caller_who, PaymentIntentCreate.model_validate(intent_params), RequestInfo("req_seed"))
+    refunded = confirmed and path.stem != "payments_capture"
+    refund = (
+        payments.refund(caller_who, RefundCreate(payment_intent=intent["id"], amount=100), RequestInfo("req_seed"))
+        if refunded
+        else {"id": "re_none"}
+    )
     text = path.read_text()
     # Longest placeholders first: acct_SAMPLE_CALLER before acct_SAMPLE.
     for placeholder, value in (
@@ -68,6 +85,10 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
         ("pm_SAMPLE", card["id"]),
         ("evt_SAMPLE", events.event_id(change["id"], caller.id)),
         ("we_SAMPLE", endpoint["id"]),
+        ("pro_SAMPLE", profile["id"]),
+        ("mca_SAMPLE", connector["id"]),
+        ("pi_SAMPLE", intent["id"]),
+        ("re_SAMPLE", refund["id"]),
     ):
         text = text.replace(placeholder, value)
     event: dict[str, Any] = json.loads(text)
@@ -82,7 +103,10 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     body = json.loads(reply["body"])
     assert reply["statusCode"] == 200, body
     assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
-    assert body["object"] in ("customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint")
+    assert body["object"] in (
+        "customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint",
+        "business_profile", "connector", "payment_intent", "refund",
+    )  # fmt: skip
 
 
 def test_authorizer_allows_a_key_and_denies_others(aws: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,9 @@ DOC_URL = "https://docs.stripe.com/error-codes"
 class ApiError(Exception):
     status = 400
     type = "invalid_request_error"
+    # True for an error raised after its request's changes were committed (a card decline): the
+    # idempotency layer stores it as the answer instead of forgetting the request.
+    stored = False
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
         super().__init__(message)

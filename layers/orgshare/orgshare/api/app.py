@@ -72,10 +72,17 @@ class Api:
         fingerprint = {"method": event.http_method, "path": event.path, "body": raw}
 
         def run() -> dict[str, Any]:
-            return operation(who, request.params(event, model), info)
+            try:
+                return {"status": 200, "body": operation(who, request.params(event, model), info)}
+            except ApiError as error:
+                if not error.stored:
+                    raise  # nothing was written: the key stays free
+                return {"status": error.status, "body": error.body()}
 
-        body, replayed = idempotency.run(who, info.idempotency_key, fingerprint, run, self.resolver.lambda_context)
-        return _json(200, body, {"Idempotent-Replayed": "true"} if replayed else None)
+        answer, replayed = idempotency.run(who, info.idempotency_key, fingerprint, run, self.resolver.lambda_context)
+        if answer["status"] >= 400:
+            count("ClientErrors")
+        return _json(answer["status"], answer["body"], {"Idempotent-Replayed": "true"} if replayed else None)
 
     def handler(self) -> Handler:
         """The Lambda entry point: resolve, then stamp the Stripe-style Request-Id header."""

@@ -27,6 +27,7 @@ def render_account(record: dict[str, Any]) -> dict[str, Any]:
         # The pool decides which customers and cards the account sees.
         "pool": record["pool"],
         "shared_pool": record["kind"] != "standard",
+        "default_profile": record.get("default_profile"),
     }
 
 
@@ -50,6 +51,19 @@ def render_api_key(record: dict[str, Any], secret: str | None = None) -> dict[st
 def _require_platform(principal: Principal) -> None:
     if not principal.is_platform_key:
         raise PermissionDenied("Only the platform's own API key can manage accounts and API keys.", code="platform_api_key_required")
+
+
+def default_profile(org: str, account: str) -> dict[str, Any]:
+    """Every account starts with one business profile, its default (Hyperswitch's model)."""
+    return {
+        "id": new_id("pro"),
+        "org": org,
+        "account": account,
+        "name": "default",
+        "is_default": True,
+        "created": int(time.time()),
+        "version": 1,
+    }
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,9 @@ def create_organization(name: str, platform_name: str | None = None) -> NewOrgan
         "business_profile": {"name": platform_name or name, "url": None},
         "created": now,
     }
-    directory.create_organization({"id": org, "name": name, "created": now, "shared_pool": platform["pool"]}, platform)
+    profile = default_profile(org, platform["id"])
+    platform["default_profile"] = profile["id"]
+    directory.create_organization({"id": org, "name": name, "created": now, "shared_pool": platform["pool"]}, platform, profile)
     keys: dict[Mode, str] = {mode: _mint_key(org, platform["id"], mode, "bootstrap", None)[1] for mode in ("test", "live")}
     return NewOrganization(org, render_account(platform), keys)
 
@@ -95,7 +111,7 @@ def create_organization(name: str, platform_name: str | None = None) -> NewOrgan
 def create_account(principal: Principal, params: AccountCreate) -> dict[str, Any]:
     _require_platform(principal)
     kind: Kind = params.type
-    record = {
+    record: dict[str, Any] = {
         "id": new_id("acct"),
         "org": principal.org,
         "kind": kind,
@@ -107,7 +123,9 @@ def create_account(principal: Principal, params: AccountCreate) -> dict[str, Any
         "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None} or None,
         "created": int(time.time()),
     }
-    directory.create_account(record)
+    profile = default_profile(principal.org, record["id"])
+    record["default_profile"] = profile["id"]
+    directory.create_account(record, profile)
     return render_account(record)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from orgshare.domain.changes import change_record
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import Conflict, InvalidRequest, ResourceMissing
+from orgshare.errors import Conflict, InvalidRequest, PermissionDenied, ResourceMissing
 from orgshare.ids import new_id
 from orgshare.params.payment_methods import (
     BillingDetails,
@@ -23,6 +23,7 @@ from orgshare.params.payment_methods import (
 )
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payment_methods as store
+from orgshare.storage import payments as payments_store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.vault import sealing
 from orgshare.vault.banks import check_us_bank_account
@@ -292,6 +293,34 @@ def list_for_customer(principal: Principal, customer: str, params: CustomerPayme
 def list_payment_methods(principal: Principal, params: PaymentMethodList, url: str) -> dict[str, Any]:
     """GET /v1/payment_methods?customer=...: the same list as under the customer."""
     return list_for_customer(principal, params.customer, params, url)
+
+
+def visible(principal: Principal, pm: str) -> dict[str, Any]:
+    """The stored payment method the caller may use (404 otherwise); test tokens mint a card."""
+    item, _ = _load(principal, pm)
+    return item
+
+
+def attach_plan(
+    principal: Principal, item: dict[str, Any], customer: str, request: RequestInfo
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The writes and change record that attach `item` to `customer`, for another step's transaction."""
+    new = {**item, "customer": customer, "version": item["version"] + 1}
+    change = change_record(principal, request, "payment_method.attached", render(new, principal.livemode), audience="account")
+    return store.attach_writes(principal.scope, new, item["version"]), change
+
+
+def usage(principal: Principal, pm: str, url: str) -> dict[str, Any]:
+    """Every charge of a card across the pool: which account charged it, through which connector,
+    for which customer. For the account that saved the card and for the platform."""
+    item, _ = _load(principal, pm)
+    platform = principal.is_platform_key or principal.key_account != principal.account  # acting via Stripe-Account
+    if item["owner"] != principal.account and not platform:
+        raise PermissionDenied("Only the account that saved this card, or the platform, can see its usage.", code="usage_not_permitted")
+    fields = ("object", "payment_method", "charge", "payment_intent", "account", "connector", "connector_name", "profile",
+              "customer", "amount", "currency", "status", "created")  # fmt: skip
+    records = payments_store.usage_of(principal.scope, pm, 100)
+    return list_object(url, [{f: r.get(f) for f in fields} for r in records], False)
 
 
 def attached_to(principal: Principal, pm: str, customer: str) -> bool:

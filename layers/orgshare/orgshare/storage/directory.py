@@ -27,13 +27,19 @@ def _member(account: dict[str, Any]) -> dict[str, Any]:
     return _put(keys.org_pk(account["org"]), keys.pool_member_sk(account["pool"], account["id"]), {"account": account["id"]})
 
 
-def create_organization(org: dict[str, Any], platform: dict[str, Any]) -> None:
-    """The organization and its platform account, together or not at all."""
+def _profile(profile: dict[str, Any]) -> dict[str, Any]:
+    return _put(keys.org_pk(profile["org"]), keys.profile_sk(profile["account"], profile["id"]), profile)
+
+
+def create_organization(org: dict[str, Any], platform: dict[str, Any], profile: dict[str, Any]) -> None:
+    """The organization, its platform account and that account's default business profile,
+    together or not at all."""
     transact(
         [
             _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
             _put(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
             _member(platform),
+            _profile(profile),
         ]
     )
 
@@ -43,8 +49,9 @@ def get_organization(org: str) -> dict[str, Any] | None:
     return from_item(answer["Item"]) if "Item" in answer else None
 
 
-def create_account(account: dict[str, Any]) -> None:
-    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account)])
+def create_account(account: dict[str, Any], profile: dict[str, Any]) -> None:
+    """An account, its pool membership and its default business profile, together."""
+    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account), _profile(profile)])
 
 
 def pool_members(org: str, pool: str) -> list[str]:

@@ -121,3 +121,42 @@ def private_link_sk(account: str, pm: str) -> str:
 
 CARD_LINKS_LOW = CUSTOMER_SK  # "CUSTOMER" < "PM#...": one range holds the customer and its cards
 CARD_LINKS_HIGH = "PM#\uffff"
+
+
+# Business profiles and their connectors, in the directory under the organization.
+def profile_sk(account: str, profile: str) -> str:
+    return f"PRO#{account}#{profile}"
+
+
+def connector_sk(account: str, profile: str, connector: str) -> str:
+    return f"MCA#{account}#{profile}#{connector}"
+
+
+# Payments belong to the account that made them: keyed by organization, account and mode.
+def account_prefix(org: str, account: str, mode: str) -> str:
+    return f"ORG#{org}#ACCT#{account}#{mode}"
+
+
+def payment_intent_pk(org: str, account: str, mode: str, intent: str) -> str:
+    return f"{account_prefix(org, account, mode)}#PI#{intent}"
+
+
+PAYMENT_INTENT_SK = "PI"
+
+
+def refund_sk(refund: str) -> str:
+    return f"RE#{refund}"
+
+
+def payment_intents_by_month_pk(org: str, account: str, mode: str, month: str) -> str:
+    return f"{account_prefix(org, account, mode)}#PI#M#{month}"
+
+
+def refund_pk(org: str, account: str, mode: str, refund: str) -> str:
+    """A refund's own key, for GET /v1/refunds/{id}: it points at its payment intent."""
+    return f"{account_prefix(org, account, mode)}#RE#{refund}"
+
+
+# A card's usage across the pool (the audit trail), in the card's own partition.
+def usage_sk(charge: str) -> str:
+    return f"USE#{charge}"

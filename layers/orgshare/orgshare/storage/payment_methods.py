@@ -76,6 +76,12 @@ def save(
     transact(writes)
 
 
+def attach_writes(scope: PoolScope, item: dict[str, Any], expected_version: int) -> list[dict[str, Any]]:
+    """Transaction writes attaching `item` (already carrying its new customer and version) to
+    that customer: for a step that attaches as part of something else (a payment that saves its card)."""
+    return [_put_canonical(scope, item, expected_version), _put_link(scope, item), customer_must_exist(scope, item["customer"])]
+
+
 def detach_writes(scope: PoolScope, link: dict[str, Any]) -> list[dict[str, Any]]:
     """Transaction writes that detach the method a customer's copy `link` stands for."""
     return [

@@ -1,0 +1,48 @@
+"""What every connector implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """A processor's answer. `status` decides the intent's next state."""
+
+    status: Literal["succeeded", "requires_capture", "requires_action", "declined"]
+    reference: str | None = None  # the processor's id for the payment, for capture and refund
+    code: str | None = None  # card_declined, expired_card, incorrect_cvc, processing_error ...
+    decline_code: str | None = None  # generic_decline, insufficient_funds ...
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: Literal["succeeded", "failed"]
+    reference: str | None = None
+
+
+class ConnectorAuthFailed(Exception):
+    """The connector's credentials were refused by its processor."""
+
+
+class Connector(Protocol):
+    name: ClassVar[str]
+    # Which credentials and settings the connector takes (validated when it is configured).
+    credential_fields: ClassVar[tuple[str, ...]]
+
+    def __init__(self, credentials: dict[str, str], settings: dict[str, Any], livemode: bool) -> None: ...
+
+    def authorize(self, card: Card, amount: int, currency: str, *, capture: bool, idempotency_key: str) -> ChargeResult: ...
+
+    def capture(self, reference: str, amount: int, *, idempotency_key: str) -> ChargeResult: ...
+
+    def refund(self, reference: str, amount: int, *, idempotency_key: str) -> RefundResult: ...

@@ -1,0 +1,375 @@
+"""PaymentIntents and refunds. A payment belongs to the account that made it and runs through
+that account's connector; the card may have been saved by any account of the pool.
+
+Confirming is one connector call and one transaction (the intent, its charge, the card's usage
+record, the events, and for setup_future_usage the card's attachment). The connector is asked
+with an idempotency key derived from the intent and its version, so two confirms racing (or a
+retry after a crash) cannot charge twice: the processor sees the same key, and only one of the
+two writes can win the version guard.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from orgshare.connectors import Card, ConnectorAuthFailed
+from orgshare.domain import payment_methods, profiles
+from orgshare.domain.changes import change_record
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import CardError, Conflict, InvalidRequest, ResourceMissing
+from orgshare.ids import id_time_ms, new_id
+from orgshare.params.payment_methods import PaymentMethodCreate
+from orgshare.params.payments import (
+    PaymentIntentCancel,
+    PaymentIntentCapture,
+    PaymentIntentConfirm,
+    PaymentIntentCreate,
+    PaymentIntentList,
+    PaymentIntentUpdate,
+    PaymentMethodData,
+    RefundCreate,
+    RefundList,
+)
+from orgshare.storage import customers as customers_store
+from orgshare.storage import payments as store
+from orgshare.storage.dynamo import ConditionFailed
+from orgshare.wire.currencies import check_amount
+from orgshare.wire.lists import list_object, page
+
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
+CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_capture", "requires_action")
+_PRIVATE = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference")
+
+
+class PaymentDeclined(CardError):
+    """A decline: the intent's new state is committed, then the caller gets the card error (with
+    the intent in it), and an idempotent retry replays that same answer."""
+
+    stored = True
+
+    def __init__(self, intent: dict[str, Any]) -> None:
+        error = intent["last_payment_error"]
+        super().__init__(error["message"], code=error["code"], param=None)
+        self.decline_code = error.get("decline_code")
+        self.intent = intent
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"].update(decline_code=self.decline_code, payment_intent=self.intent)
+        return body
+
+
+def render(intent: dict[str, Any]) -> dict[str, Any]:
+    rendered = {k: v for k, v in intent.items() if k not in _PRIVATE}
+    rendered["livemode"] = intent["mode"] == "live"
+    rendered["object"] = "payment_intent"
+    for field in ("customer", "description", "payment_method", "latest_charge", "last_payment_error", "next_action", "setup_future_usage",
+                  "canceled_at", "cancellation_reason"):  # fmt: skip
+        rendered.setdefault(field, None)
+    rendered.setdefault("metadata", {})
+    return rendered
+
+
+def _load(principal: Principal, intent: str) -> dict[str, Any]:
+    found = store.get_intent(principal.org, principal.account, principal.mode, intent)
+    if found is None:
+        raise ResourceMissing("payment_intent", intent)
+    return found
+
+
+def _unexpected(intent: dict[str, Any], action: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"You cannot {action} this PaymentIntent because it has a status of {intent['status']}.",
+        code="payment_intent_unexpected_state", param=None,
+    )  # fmt: skip
+
+
+def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodData | None, request: RequestInfo) -> dict[str, Any] | None:
+    """The card to charge: an existing one the caller may use, a test token, or new card data."""
+    if data is not None:
+        pm = payment_methods.create(
+            principal, PaymentMethodCreate(type="card", card=data.card, billing_details=data.billing_details), request
+        )["id"]
+    elif pm is not None and pm.startswith("pm_card_"):
+        pm = payment_methods.create(principal, PaymentMethodCreate.model_validate({"type": "card", "card": {"token": pm}}), request)["id"]
+    if pm is None:
+        return None
+    item = payment_methods.visible(principal, pm)
+    if item["type"] != "card":
+        raise InvalidRequest("Only cards can be charged here.", code="payment_method_invalid_parameter", param="payment_method")
+    return item
+
+
+def _check_customer(principal: Principal, customer: str | None) -> None:
+    if customer is None:
+        return
+    shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
+    if shared is None or shared.get("deleted"):
+        raise ResourceMissing("customer", customer, param="customer")
+
+
+def create(principal: Principal, params: PaymentIntentCreate, request: RequestInfo) -> dict[str, Any]:
+    currency = check_amount(params.amount, params.currency)
+    _check_customer(principal, params.customer)
+    profile = profiles.profile_of(principal, params.profile)
+    method = _payment_method(principal, params.payment_method, params.payment_method_data, request)
+    intent_id = new_id("pi")
+    intent = {
+        "id": intent_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "version": 1,
+        "amount": params.amount, "amount_capturable": 0, "amount_received": 0, "amount_refunded": 0, "currency": currency,
+        "capture_method": params.capture_method, "client_secret": f"{intent_id}_secret_{new_id('cs')[3:]}",
+        "confirmation_method": "automatic", "created": int(time.time()), "customer": params.customer,
+        "description": params.description, "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None},
+        "payment_method": method["id"] if method else None, "payment_method_types": ["card"],
+        "setup_future_usage": params.setup_future_usage, "profile": profile["id"],
+        "status": "requires_confirmation" if method else "requires_payment_method",
+    }  # fmt: skip
+    change = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
+    store.commit([store.intent_put(intent, None)], [change])
+    if params.confirm:
+        return confirm(principal, intent_id, PaymentIntentConfirm(), request)
+    return render(intent)
+
+
+def retrieve(principal: Principal, intent: str) -> dict[str, Any]:
+    return render(_load(principal, intent))
+
+
+def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, request: RequestInfo) -> dict[str, Any]:
+    intent = _load(principal, intent_id)
+    if intent["status"] not in CONFIRMABLE:
+        raise _unexpected(intent, "update")
+    new = dict(intent)
+    if params.amount is not None or params.currency is not None:
+        new["currency"] = check_amount(params.amount or intent["amount"], params.currency or intent["currency"])
+        new["amount"] = params.amount or intent["amount"]
+    if params.customer is not None:
+        _check_customer(principal, params.customer)
+        new["customer"] = params.customer
+    if params.payment_method is not None:
+        method = _payment_method(principal, params.payment_method, None, request)
+        new["payment_method"] = method["id"] if method else None
+        new["status"] = "requires_confirmation"
+    if params.metadata is not None:
+        merged = {**intent.get("metadata", {}), **params.metadata}
+        new["metadata"] = {k: v for k, v in merged.items() if v is not None}
+    if "description" in params.given():
+        new["description"] = params.description
+    if params.setup_future_usage is not None:
+        new["setup_future_usage"] = params.setup_future_usage
+    new["version"] = intent["version"] + 1
+    try:
+        store.commit([store.intent_put(new, intent["version"])], [])
+    except ConditionFailed:
+        raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
+    return render(new)
+
+
+def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, request: RequestInfo) -> dict[str, Any]:
+    intent = _load(principal, intent_id)
+    if intent["status"] not in CONFIRMABLE:
+        raise _unexpected(intent, "confirm")
+    given = _payment_method(principal, params.payment_method, params.payment_method_data, request)
+    method = given or (payment_methods.visible(principal, intent["payment_method"]) if intent.get("payment_method") else None)
+    if method is None:
+        raise InvalidRequest(
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
+            code="payment_intent_unexpected_state", param="payment_method",
+        )  # fmt: skip
+    customer = intent.get("customer")
+    if method.get("customer") and customer and method["customer"] != customer:
+        raise InvalidRequest(
+            "The payment method belongs to another customer.", code="payment_method_invalid_parameter", param="payment_method"
+        )
+    record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
+    card = Card(payment_methods.card_number_for_charge(principal, method["id"]), method["card"]["exp_month"], method["card"]["exp_year"])
+    capture = intent["capture_method"] != "manual"
+    try:
+        result = connector.authorize(
+            card, intent["amount"], intent["currency"], capture=capture, idempotency_key=f"{intent_id}-{intent['version']}"
+        )
+    except ConnectorAuthFailed:
+        raise InvalidRequest(
+            f"The {record['connector_name']} connector's credentials were refused by its processor; nothing was charged.",
+            code="connector_authentication_failed", param="profile",
+        ) from None  # fmt: skip
+
+    now = int(time.time())
+    new = {
+        **intent,
+        "version": intent["version"] + 1,
+        "payment_method": method["id"],
+        "connector": record["id"],
+        "last_payment_error": None,
+    }
+    if params.setup_future_usage:
+        new["setup_future_usage"] = params.setup_future_usage
+    writes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    if result.status in ("succeeded", "requires_capture"):
+        charge = new_id("ch")
+        new.update(latest_charge=charge, reference=result.reference, status=result.status, next_action=None)
+        if result.status == "succeeded":
+            new.update(amount_received=intent["amount"], amount_capturable=0)
+        else:
+            new["amount_capturable"] = intent["amount"]
+        usage = {"object": "payment_method_usage", "payment_method": method["id"], "charge": charge, "payment_intent": intent_id,
+                 "account": principal.account, "connector": record["id"], "connector_name": record["connector_name"],
+                 "profile": intent["profile"], "customer": customer, "amount": intent["amount"], "currency": intent["currency"],
+                 "status": result.status, "created": now}  # fmt: skip
+        writes.append(store.usage_put(principal.scope, method["id"], usage))
+        if new.get("setup_future_usage") and customer and method.get("customer") != customer:
+            attach, attached = payment_methods.attach_plan(principal, method, customer, request)
+            writes += attach
+            changes.append(attached)
+        kind = "payment_intent.succeeded" if result.status == "succeeded" else "payment_intent.amount_capturable_updated"
+    elif result.status == "requires_action":
+        new.update(status="requires_action", reference=result.reference, next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {}})
+        kind = "payment_intent.requires_action"
+    else:
+        new.update(status="requires_payment_method", last_payment_error={
+            "type": "card_error", "code": result.code or "card_declined", "decline_code": result.decline_code,
+            "message": result.message or "Your card was declined.", "payment_method": {"id": method["id"]},
+        })  # fmt: skip
+        kind = "payment_intent.payment_failed"
+    changes.insert(0, change_record(principal, request, kind, render(new), audience="account"))
+    try:
+        store.commit([store.intent_put(new, intent["version"]), *writes], changes)
+    except ConditionFailed:
+        # Another confirm won the race with the same processor idempotency key: its result stands.
+        return render(_load(principal, intent_id))
+    if new["status"] == "requires_payment_method":
+        raise PaymentDeclined(render(new))
+    return render(new)
+
+
+def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, request: RequestInfo) -> dict[str, Any]:
+    intent = _load(principal, intent_id)
+    if intent["status"] != "requires_capture":
+        raise _unexpected(intent, "capture")
+    amount = params.amount_to_capture if params.amount_to_capture is not None else intent["amount_capturable"]
+    if not 0 < amount <= intent["amount_capturable"]:
+        raise InvalidRequest(
+            f"amount_to_capture must be between 1 and {intent['amount_capturable']}.", code="amount_too_large", param="amount_to_capture"
+        )
+    _record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
+    try:
+        result = connector.capture(intent["reference"], amount, idempotency_key=f"{intent_id}-capture-{intent['version']}")
+    except ConnectorAuthFailed:
+        raise InvalidRequest("The connector's credentials were refused by its processor.", code="connector_authentication_failed") from None
+    if result.status != "succeeded":
+        raise InvalidRequest("The processor refused the capture.", code="capture_failed")
+    new = {**intent, "version": intent["version"] + 1, "status": "succeeded", "amount_received": amount, "amount_capturable": 0}
+    change = change_record(principal, request, "payment_intent.succeeded", render(new), audience="account")
+    try:
+        store.commit([store.intent_put(new, intent["version"])], [change])
+    except ConditionFailed:
+        return render(_load(principal, intent_id))
+    return render(new)
+
+
+def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, request: RequestInfo) -> dict[str, Any]:
+    intent = _load(principal, intent_id)
+    if intent["status"] not in CANCELABLE:
+        raise _unexpected(intent, "cancel")
+    new = {**intent, "version": intent["version"] + 1, "status": "canceled", "amount_capturable": 0,
+           "canceled_at": int(time.time()), "cancellation_reason": params.cancellation_reason}  # fmt: skip
+    change = change_record(principal, request, "payment_intent.canceled", render(new), audience="account")
+    try:
+        store.commit([store.intent_put(new, intent["version"])], [change])
+    except ConditionFailed:
+        raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
+    return render(new)
+
+
+def list_intents(principal: Principal, params: PaymentIntentList, url: str) -> dict[str, Any]:
+    oldest_ms = id_time_ms(principal.account) or 0
+
+    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+        del descending
+        found: list[dict[str, Any]] = []
+        while True:
+            batch = store.list_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
+                                       oldest_ms=oldest_ms, now_ms=int(time.time() * 1000))  # fmt: skip
+            found += [i for i in batch if params.customer in (None, i.get("customer"))]
+            if len(found) >= limit or len(batch) < limit:
+                return found[:limit]
+            last = batch[-1]["id"]
+            after, before = (last, before) if after and not before else (after, last)
+
+    intents, has_more = page(params, fetch)
+    return list_object(url, [render(i) for i in intents], has_more)
+
+
+def _render_refund(refund: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in refund.items() if k not in _PRIVATE} | {"object": "refund"}
+
+
+def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> dict[str, Any]:
+    """Claims the amount on the intent first (guarded by its version), then asks the processor,
+    then records the outcome: two refunds racing can never return more than was captured."""
+    intent = _load(principal, params.payment_intent)
+    if intent["status"] != "succeeded":
+        raise InvalidRequest("Only a succeeded payment can be refunded.", code="charge_not_refundable", param="payment_intent")
+    available = intent["amount_received"] - intent["amount_refunded"]
+    amount = params.amount if params.amount is not None else available
+    if amount <= 0 or amount > available:
+        raise InvalidRequest(
+            f"Refund amount ({amount}) is greater than the unrefunded amount ({available}).", code="amount_too_large", param="amount"
+        )
+    refund_id = new_id("re")
+    record = {"id": refund_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "amount": amount,
+              "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent["id"], "reason": params.reason,
+              "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None}, "created": int(time.time()),
+              "status": "pending"}  # fmt: skip
+    claimed = {**intent, "version": intent["version"] + 1, "amount_refunded": intent["amount_refunded"] + amount}
+    try:
+        store.commit([store.intent_put(claimed, intent["version"]), *store.refund_puts(record)], [])
+    except ConditionFailed:
+        raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
+    _record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
+    try:
+        result = connector.refund(intent["reference"], amount, idempotency_key=refund_id)
+        succeeded = result.status == "succeeded"
+    except ConnectorAuthFailed:
+        succeeded = False
+    record["status"] = "succeeded" if succeeded else "failed"
+    if succeeded:
+        refunded = {**claimed, "version": claimed["version"] + 1}
+        change = change_record(principal, request, "charge.refunded", _charge(refunded), audience="account")
+        store.commit([store.intent_put(refunded, claimed["version"]), *store.refund_puts(record)], [change])
+        return _render_refund(record)
+    # Give the claim back: the processor did not refund.
+    for _ in range(3):
+        current = _load(principal, intent["id"])
+        restored = {**current, "version": current["version"] + 1, "amount_refunded": current["amount_refunded"] - amount}
+        try:
+            store.commit([store.intent_put(restored, current["version"]), *store.refund_puts(record)], [])
+            break
+        except ConditionFailed:
+            continue
+    raise InvalidRequest("The processor refused the refund; nothing was refunded.", code="refund_failed", param="payment_intent")
+
+
+def _charge(intent: dict[str, Any]) -> dict[str, Any]:
+    """The charge object of an intent, as charge.* events carry it."""
+    return {
+        "id": intent["latest_charge"], "object": "charge", "amount": intent["amount"], "amount_captured": intent["amount_received"],
+        "amount_refunded": intent["amount_refunded"], "currency": intent["currency"], "customer": intent.get("customer"),
+        "livemode": intent["mode"] == "live", "paid": True, "payment_intent": intent["id"], "payment_method": intent["payment_method"],
+        "refunded": intent["amount_refunded"] >= intent["amount_received"], "status": "succeeded",
+    }  # fmt: skip
+
+
+def retrieve_refund(principal: Principal, refund_id: str) -> dict[str, Any]:
+    found = store.get_refund(principal.org, principal.account, principal.mode, refund_id)
+    if found is None:
+        raise ResourceMissing("refund", refund_id)
+    return _render_refund(found)
+
+
+def list_refunds(principal: Principal, params: RefundList, url: str) -> dict[str, Any]:
+    _load(principal, params.payment_intent)
+    refunds = store.refunds_of(principal.org, principal.account, principal.mode, params.payment_intent)
+    return list_object(url, [_render_refund(r) for r in refunds[: params.limit]], len(refunds) > params.limit)

@@ -1,0 +1,101 @@
+"""Payment intents (with their charge) and refunds, keyed by the account that made them, and
+card usage records in the card's own partition."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from orgshare.ids import id_time_ms
+from orgshare.settings import get_settings
+from orgshare.storage import keys
+from orgshare.storage.dynamo import batch_get, key, query_range, to_item, transact, versioned_put
+from orgshare.storage.keys import PoolScope
+from orgshare.storage.outbox import change_put
+
+
+def _table() -> str:
+    return get_settings().data_table
+
+
+def _month(object_id: str) -> str:
+    return datetime.fromtimestamp((id_time_ms(object_id) or 0) / 1000, tz=UTC).strftime("%Y%m")
+
+
+def intent_key(org: str, account: str, mode: str, intent: str) -> dict[str, Any]:
+    return key(keys.payment_intent_pk(org, account, mode, intent), keys.PAYMENT_INTENT_SK)
+
+
+def intent_put(intent: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    org, account, mode = intent["org"], intent["account"], intent["mode"]
+    index = {"gsi1pk": keys.payment_intents_by_month_pk(org, account, mode, _month(intent["id"])), "gsi1sk": intent["id"]}
+    return versioned_put(_table(), {**to_item({**intent, **index}), **intent_key(org, account, mode, intent["id"])}, expected_version)
+
+
+def refund_puts(refund: dict[str, Any]) -> list[dict[str, Any]]:
+    """The refund under its payment intent (for the intent's refunds) and under its own id."""
+    org, account, mode = refund["org"], refund["account"], refund["mode"]
+    under_intent = key(keys.payment_intent_pk(org, account, mode, refund["payment_intent"]), keys.refund_sk(refund["id"]))
+    own = key(keys.refund_pk(org, account, mode, refund["id"]), keys.refund_sk(refund["id"]))
+    return [{"Put": {"TableName": _table(), "Item": {**to_item(refund), **k}}} for k in (under_intent, own)]
+
+
+def usage_put(scope: PoolScope, payment_method: str, usage: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": {**to_item(usage), **key(keys.card_pk(scope, payment_method), keys.usage_sk(usage["charge"]))},
+        }
+    }
+
+
+def commit(writes: list[dict[str, Any]], changes: list[dict[str, Any]]) -> None:
+    """The writes of one payment step and their change records, in one transaction."""
+    transact([*writes, *(change_put(c) for c in changes)])
+
+
+def get_intent(org: str, account: str, mode: str, intent: str) -> dict[str, Any] | None:
+    if id_time_ms(intent) is None:
+        return None
+    found = batch_get(_table(), [intent_key(org, account, mode, intent)], consistent=True)
+    return found[0] if found else None
+
+
+def get_refund(org: str, account: str, mode: str, refund: str) -> dict[str, Any] | None:
+    if id_time_ms(refund) is None:
+        return None
+    found = batch_get(_table(), [key(keys.refund_pk(org, account, mode, refund), keys.refund_sk(refund))], consistent=True)
+    return found[0] if found else None
+
+
+def refunds_of(org: str, account: str, mode: str, intent: str) -> list[dict[str, Any]]:
+    return query_range(_table(), ("pk", keys.payment_intent_pk(org, account, mode, intent)), "sk", prefix=keys.refund_sk(""), limit=100)
+
+
+def list_intents(
+    org: str, account: str, mode: str, *, limit: int, after: str | None, before: str | None, oldest_ms: int, now_ms: int
+) -> list[dict[str, Any]]:
+    """The account's payment intents with ids strictly between after and before, by month bucket."""
+    descending = after is None or before is not None
+    newest = _month(before) if before else datetime.fromtimestamp(now_ms / 1000, tz=UTC).strftime("%Y%m")
+    oldest = _month(after) if after else datetime.fromtimestamp(oldest_ms / 1000, tz=UTC).strftime("%Y%m")
+    months: list[str] = []
+    year, month = int(newest[:4]), int(newest[4:])
+    while f"{year:04d}{month:02d}" >= oldest:
+        months.append(f"{year:04d}{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    if not descending:
+        months.reverse()
+    found: list[dict[str, Any]] = []
+    for bucket in months:
+        found += query_range(
+            _table(), ("gsi1pk", keys.payment_intents_by_month_pk(org, account, mode, bucket)), "gsi1sk", index="by_created",
+            after=after, before=before, descending=descending, limit=limit - len(found),
+        )  # fmt: skip
+        if len(found) >= limit:
+            break
+    return found
+
+
+def usage_of(scope: PoolScope, payment_method: str, limit: int) -> list[dict[str, Any]]:
+    return query_range(_table(), ("pk", keys.card_pk(scope, payment_method)), "sk", prefix=keys.usage_sk(""), limit=limit)
