@@ -15,6 +15,8 @@ from typing import Any
 from localrun import aws
 from localrun import template as tpl
 
+_physical: tpl.Physical = {}
+
 
 def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, overrides: dict[str, str]) -> dict[str, str]:
     # Metrics are off locally (EMF lines would flood the terminal); powertools warns about that per function.
@@ -30,7 +32,9 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     return env
 
 
-def start(port: int = 0, verbose: bool = False, overrides: dict[str, str] | None = None) -> tuple[Any, Any, list[str], dict[str, str]]:
+def start(
+    port: int = 0, verbose: bool = False, overrides: dict[str, str] | None = None, kms: dict[str, dict[str, str]] | None = None
+) -> tuple[Any, Any, list[str], dict[str, str]]:
     """moto, the resources, the gateway and the event path's pollers; returns (moto, http server,
     table names, env). The pollers stop with the process (daemon threads)."""
     from localrun.gateway import Gateway, serve
@@ -39,7 +43,9 @@ def start(port: int = 0, verbose: bool = False, overrides: dict[str, str] | None
     template = tpl.load()
     moto, endpoint = aws.start_moto()
     aws.point_sdk_at(endpoint)
-    physical = aws.create_resources(template)
+    physical = aws.create_resources(template, kms)
+    global _physical
+    _physical = physical
     env = configure(template, physical, verbose, overrides or {})
     tables = aws.table_names(template)
     gateway = Gateway(template)
@@ -78,13 +84,14 @@ def main() -> None:
         overrides["WEBHOOK_RETRY_SCHEDULE"] = args.retry_schedule
     if args.webhook_timeout:
         overrides["WEBHOOK_TIMEOUT_SECONDS"] = args.webhook_timeout
-    moto, server, tables, env = start(args.port, args.verbose, overrides)
-    from orgshare import admin
-
     state_dir: Path = args.state_dir
     state_file = state_dir / "state.json"
     seed_file = state_dir / "seed.json"
-    if args.persist and state_file.exists() and seed_file.exists():
+    restoring = args.persist and state_file.exists() and seed_file.exists()
+    moto, server, tables, env = start(args.port, args.verbose, overrides, aws.saved_kms(state_file) if restoring else None)
+    from orgshare import admin
+
+    if restoring:
         aws.load_tables(state_file)
         demo = admin.mint_demo_keys(json.loads(seed_file.read_text()))
     else:
@@ -102,7 +109,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     if args.persist:
-        aws.dump_tables(tables, state_file)
+        aws.dump_state(tables, aws.kms_snapshot(_physical, tpl.load()), state_file)
         print(f"data kept in {state_file}")
     server.shutdown()
     moto.stop()

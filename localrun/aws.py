@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -33,9 +34,26 @@ def point_sdk_at(endpoint: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def create_resources(template: dict[str, Any]) -> tpl.Physical:
-    """The template's tables, KMS keys, queues, event buses and rules, made in moto; their
-    physical ids and attributes by logical id."""
+def _kms_backend() -> Any:
+    from moto.kms.models import kms_backends
+
+    return kms_backends["123456789012"][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]  # moto's default account
+
+
+def kms_snapshot(physical: tpl.Physical, template: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The template's KMS keys' ids and material as moto holds them (local persistence only: with
+    them, values sealed in an earlier run still open after a restart)."""
+    keys = _kms_backend().keys
+    snapshot = {}
+    for logical in tpl.resources(template, "AWS::KMS::Key"):
+        key = keys[physical[logical]["Ref"]]
+        snapshot[logical] = {"id": key.id, "arn": key.arn, "material": base64.b64encode(key.key_material).decode()}
+    return snapshot
+
+
+def create_resources(template: dict[str, Any], kms: dict[str, dict[str, str]] | None = None) -> tpl.Physical:
+    """The template's tables, KMS keys (those in `kms` put back as they were), queues, event buses
+    and rules, made in moto; their physical ids and attributes by logical id."""
     physical: tpl.Physical = {}
     dynamodb = boto3.client("dynamodb")
     for logical, definition in tpl.table_definitions(template).items():
@@ -45,11 +63,17 @@ def create_resources(template: dict[str, Any]) -> tpl.Physical:
         if ttl:
             dynamodb.update_time_to_live(TableName=args["TableName"], TimeToLiveSpecification=ttl)
         physical[logical] = {"Ref": args["TableName"], "Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
-    kms = boto3.client("kms")
+    kms_client = boto3.client("kms")
     for logical, res in tpl.resources(template, "AWS::KMS::Key").items():
         props = res["Properties"]
-        key = kms.create_key(Description=props.get("Description", logical), KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
+        key = kms_client.create_key(Description=props.get("Description", logical), KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
         physical[logical] = {"Ref": key["KeyMetadata"]["KeyId"], "Arn": key["KeyMetadata"]["Arn"]}
+        if kms and logical in kms:  # the same key as before the restart: same id, same material
+            backend, saved = _kms_backend(), kms[logical]
+            restored = backend.keys.pop(key["KeyMetadata"]["KeyId"])
+            restored.id, restored.arn, restored.key_material = saved["id"], saved["arn"], base64.b64decode(saved["material"])
+            backend.keys[restored.id] = restored
+            physical[logical] = {"Ref": saved["id"], "Arn": saved["arn"]}
     sqs = boto3.client("sqs")
     queues = tpl.resources(template, "AWS::SQS::Queue")
     # Dead-letter queues first: the others name them in their redrive policies.
@@ -79,21 +103,44 @@ def table_names(template: dict[str, Any]) -> list[str]:
     return [definition["TableName"] for definition in tpl.table_definitions(template).values()]
 
 
-def dump_tables(names: list[str], path: Path) -> None:
-    """Local persistence only (make run PERSIST=1): a Scan is fine here, never on a request path."""
+def _portable(value: Any, encode: bool) -> Any:
+    """DynamoDB items with their binary (B, BS) values as base64 text for a JSON file, and back."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "B":
+                out[k] = base64.b64encode(v).decode() if encode else base64.b64decode(v)
+            elif k == "BS":
+                out[k] = [base64.b64encode(b).decode() if encode else base64.b64decode(b) for b in v]  # type: ignore[assignment]
+            else:
+                out[k] = _portable(v, encode)
+        return out
+    if isinstance(value, list):
+        return [_portable(v, encode) for v in value]
+    return value
+
+
+def dump_state(names: list[str], kms: dict[str, dict[str, str]], path: Path) -> None:
+    """Local persistence only (make run PERSIST=1): every table's items and the KMS keys. A Scan is
+    fine here, never on a request path."""
     client = boto3.client("dynamodb")
     state: dict[str, list[Any]] = {}
     for name in names:
         items: list[Any] = []
         for page in client.get_paginator("scan").paginate(TableName=name):
             items += page["Items"]
-        state[name] = items
+        state[name] = [_portable(item, encode=True) for item in items]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state))
+    path.write_text(json.dumps({"tables": state, "kms": kms}))
+
+
+def saved_kms(path: Path) -> dict[str, dict[str, str]]:
+    saved: dict[str, dict[str, str]] = json.loads(path.read_text()).get("kms", {})
+    return saved
 
 
 def load_tables(path: Path) -> None:
     client = boto3.client("dynamodb")
-    for name, items in json.loads(path.read_text()).items():
+    for name, items in json.loads(path.read_text())["tables"].items():
         for item in items:
-            client.put_item(TableName=name, Item=item)
+            client.put_item(TableName=name, Item=_portable(item, encode=False))

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,17 @@ from orgshare.storage import dynamo
 from orgshare.vault import sealing
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Re-checks `condition` until it holds, failing after `timeout`: for what the asynchronous
+    event path makes visible only through the API."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition never held")
+        pause.wait(0.05)
 
 
 def _clear_caches() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.conftest import LocalSystem
+from tests.conftest import LocalSystem, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +41,16 @@ def add_connector(client: stripe.StripeClient, name: str, credentials: dict[str,
 def merchants(local_system: LocalSystem, localstripe: str) -> dict[str, stripe.StripeClient]:
     """Connected Merchant 1 (Rocket Rides) on the test connector; Connected Merchant 2 (Rocket
     Deliveries) on the stripe connector against localstripe, configured by the platform on its behalf."""
-    rides = local_system.client("Rocket Rides")
-    add_connector(rides, "test", {"api_key": "sim_rides_0001"})
-    platform = local_system.client("Rocket Platform")
+    rides = local_system.client("Rocket Rides")  # the demo seed gave it a test connector
     as_deliveries = stripe.StripeClient(
         local_system.accounts["Rocket Platform"].key, base_addresses={"api": local_system.url},
         stripe_account=local_system.accounts["Rocket Deliveries"].id, max_network_retries=0,
     )  # fmt: skip
+    profile = default_profile(as_deliveries)
+    for seeded in call(as_deliveries, "get", f"/v1/business_profiles/{profile}/connectors").data:  # swap the demo's test connector
+        call(as_deliveries, "post", f"/v1/business_profiles/{profile}/connectors/{seeded.id}", disabled="true")
     connector = add_connector(as_deliveries, "stripe", {"secret_key": "sk_test_merchant_two_0002"}, api_base=localstripe)
     assert connector.credentials["secret_key"] == "****0002"  # masked from now on
-    del platform
     return {"rides": rides, "deliveries": local_system.client("Rocket Deliveries"), "platform": local_system.client("Rocket Platform")}
 
 
@@ -86,6 +86,13 @@ def test_seed_walkthrough_a_card_saved_by_one_merchant_is_charged_by_another(
     assert second.id in [p.id for p in on_behalf.data]
     with pytest.raises(stripe.InvalidRequestError):
         rides.v1.payment_intents.retrieve(second.id)
+
+    # Each payment's events go to the account that made it.
+    def types(client: stripe.StripeClient, intent: str) -> set[str]:
+        return {e.type for e in client.v1.events.list(params={"limit": 100}).data if e.to_dict()["data"]["object"].get("id") == intent}
+
+    eventually(lambda: {"payment_intent.created", "payment_intent.succeeded"} <= types(deliveries, second.id))
+    assert types(rides, second.id) == set()
 
     # A standard merchant cannot even name the card.
     rentals = local_system.client("Rocket Rentals")

@@ -6,15 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import stripe
 
 from localrun.receiver import Behaviour, Delivery, Receiver
-from tests.conftest import LocalSystem
+from tests.conftest import LocalSystem, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -44,16 +43,6 @@ def endpoint(client: stripe.StripeClient, url: str, events: list[str] | None = N
     created: Any = client.deserialize(client.raw_request("post", "/v1/webhook_endpoints", **params), api_mode="V1")
     _created.append((client, created.id))
     return created
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Re-checks `condition` until it holds; fails after `timeout`. For state only the API shows."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition never held")
-        pause.wait(0.05)
 
 
 def verified(delivery: Delivery, secret: str) -> Any:

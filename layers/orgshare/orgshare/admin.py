@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orgshare.domain import accounts
+from orgshare.domain import accounts, profiles
 from orgshare.domain.principal import Mode, Principal
 from orgshare.params.accounts import AccountCreate, ApiKeyCreate
+from orgshare.params.payments import ConnectorCreate
 
 LOCAL_STATE = Path(".localdata/local.json")
 _OUTPUT_TO_ENV = {
@@ -86,6 +87,13 @@ def seed_demo(mode: Mode = "test") -> Demo:
         account = accounts.create_account(platform, params)
         secret = accounts.create_api_key(platform, account["id"], ApiKeyCreate(name="demo"))["secret"]
         seeded.append(DemoAccount(name, kind, account["id"], secret))
+        if kind == "connected":  # the connected merchants can take payments at once, on the test connector
+            merchant = Principal(org=new.org, account=account["id"], kind="connected", pool=account["pool"], mode=mode, key_id="admin",
+                                 key_account=platform.account)  # fmt: skip
+            default = profiles.profile_of(merchant, None)
+            profiles.create_connector(
+                merchant, default["id"], ConnectorCreate(connector_name="test", credentials={"api_key": f"sim_{account['id']}"})
+            )
     return Demo(new.org, new.platform["pool"], seeded)
 
 
