@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,13 +11,18 @@ from typing import Any
 from orgshare.storage import dynamo
 from orgshare.vault import sealing
 
+# The local system's event path (stream and queue pollers, webhook posts) runs on these threads in
+# the same process and shares the clients; its work is asynchronous, not the request's.
+_BACKGROUND = ("stream-", "queue-", "webhook")
+
 
 @contextmanager
 def _calls(client: Any, service: str) -> Iterator[Counter[str]]:
     calls: Counter[str] = Counter()
 
     def count(model: Any, **_: Any) -> None:
-        calls[model.name] += 1
+        if not threading.current_thread().name.startswith(_BACKGROUND):
+            calls[model.name] += 1
 
     client.meta.events.register(f"before-call.{service}", count)
     try:

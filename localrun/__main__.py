@@ -22,6 +22,7 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     # Metrics are off locally (EMF lines would flood the terminal); powertools warns about that per function.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     env = tpl.function_environment(template, physical)
+    env["AWS_READ_TIMEOUT_SECONDS"] = "60"  # moto copies whole tables in a transaction: give it time
     env.update(overrides)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",

@@ -19,6 +19,9 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
     event_retention_days: int = Field(default=30, alias="EVENT_RETENTION_DAYS", gt=0)
     act_as_cache_seconds: int = Field(default=60, alias="ACT_AS_CACHE_SECONDS", ge=0)
+    # Short enough to answer inside API Gateway's 29 s; the local run gives moto longer (its
+    # transactions copy whole tables, and a timed-out, retried transaction would fail its own guard).
+    aws_read_timeout_seconds: float = Field(default=5.0, alias="AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)
     # The event path (the events issue): where events go and how webhooks are delivered.
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     delivery_queue_url: str | None = Field(default=None, alias="DELIVERY_QUEUE_URL")

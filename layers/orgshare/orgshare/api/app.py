@@ -15,8 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgshare.api import idempotency, request
 from orgshare.api.observability import count, logger, metrics, tracer
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import ApiError, InvalidRequest, UnrecognizedUrl
+from orgshare.errors import ApiError, Conflict, InvalidRequest, UnrecognizedUrl
 from orgshare.params.common import Params
+from orgshare.storage.dynamo import ConditionFailed
 
 P = TypeVar("P", bound=Params)
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -38,11 +39,16 @@ class Api:
         self.resolver = APIGatewayRestResolver(enable_validation=True)
         self.resolver.exception_handler(ApiError)(error_response)
         self.resolver.exception_handler(RequestValidationError)(self._invalid_path)
+        self.resolver.exception_handler(ConditionFailed)(self._lost_race)
         self.resolver.exception_handler(Exception)(self._unexpected)
         self.resolver.not_found()(self._not_found)
 
     def _invalid_path(self, exc: RequestValidationError) -> Response[str]:
         return error_response(InvalidRequest(f"Invalid request: {exc.errors()[0].get('msg', 'invalid value')}", code="parameter_invalid"))
+
+    def _lost_race(self, _exc: ConditionFailed) -> Response[str]:
+        # A concurrent write won (and the operation did not retry it itself): the client may retry.
+        return error_response(Conflict("The object was changed by a concurrent request; please retry."))
 
     def _not_found(self, _exc: Exception) -> Response[str]:
         event = self.resolver.current_event

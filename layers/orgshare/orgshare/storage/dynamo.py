@@ -11,6 +11,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 
+from orgshare.settings import get_settings
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -21,7 +23,9 @@ _deserializer = TypeDeserializer()
 @lru_cache(maxsize=1)
 def client() -> DynamoDBClient:
     # Standard retry mode backs off on throttling; short timeouts keep a request inside API Gateway's 29 s.
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=get_settings().aws_read_timeout_seconds
+    )
     return boto3.client("dynamodb", config=config)
 
 
