@@ -6,21 +6,48 @@ import base64
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from localrun import template as tpl
 
 
-def start_moto(port: int = 0) -> tuple[ThreadedMotoServer, str]:
+class MotoServer:
+    """moto in server mode on 127.0.0.1, as moto's ThreadedMotoServer runs it, with one change:
+    DynamoDB and DynamoDB Streams requests take turns. moto's DynamoDB copies whole tables inside a
+    transaction and is not safe against a concurrent write to them (the event path writes while
+    requests are served); the other services (SQS long polls among them) stay concurrent."""
+
+    def __init__(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialized(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
+                with lock:
+                    return list(app(environ, start_response))  # the whole answer, inside the turn
+            return app(environ, start_response)
+
+        self.server = make_server("127.0.0.1", 0, serialized, threaded=True, request_handler=MotoRequestHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def start_moto() -> tuple[MotoServer, str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    host, bound = server.get_host_and_port()
-    return server, f"http://{host}:{bound}"
+    server = MotoServer()
+    return server, server.endpoint
 
 
 # moto accepts any credentials; these dummies keep boto3 from looking for real ones.
