@@ -7,7 +7,6 @@ Prints figures; asserts nothing about timing. Everything runs on 127.0.0.1.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,18 +20,12 @@ from typing import Any
 import stripe
 
 from bench.counting import dynamodb_calls, kms_calls
+from localrun.localstripe import launch as launch_localstripe
 from orgshare.params.customers import CustomerRetrieve
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_RUNS = 7
 MIX_ROUNDS = 200  # each round: one create and two retrieves
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> list[tuple[str, Counter[str], Counter[str]]]:
@@ -236,27 +229,17 @@ def main() -> None:
     print(f"  customers handler (app.py)    : {ours_s * 1000:7.1f} ms")
     print(f"  ratio                         : {ours_s / base_s:7.2f}x")
 
-    rate = confirms_per_second(url, keys["Rocket Rides"])
+    # Throughput on a fresh demo organization (5 accounts), not the 27-account pool built above.
+    fresh = {a.name: a.key for a in admin.seed_demo().accounts}
+    rate = confirms_per_second(url, fresh["Rocket Rides"])
     print(f"\nPayment confirms per second, stripe SDK, one client (create with confirm=true): {rate:.1f}")
-    print("  (local: each transaction makes moto copy the tables it touches, the events table included, which the event")
-    print("   path has filled by now; a deployment has no such cost: a confirm is one transaction plus the connector call)")
+    print("  (end to end on the local system, the event path running beside it in the same process; each confirm is")
+    print("   one DynamoDB transaction plus the test connector's call, see the round trips above)")
 
-    port = _free_port()
-    localstripe = subprocess.Popen(
-        [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    localstripe, localstripe_url = launch_localstripe()
     try:
-        deadline = time.monotonic() + 30
-        while True:  # readiness: the port accepts connections
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        ours_rps = requests_per_second(url, keys["Rocket Rides"])
-        theirs_rps = requests_per_second(f"http://127.0.0.1:{port}", "sk_test_bench")
+        ours_rps = requests_per_second(url, fresh["Rocket Rides"])
+        theirs_rps = requests_per_second(localstripe_url, "sk_test_bench")
     finally:
         localstripe.terminate()
         localstripe.wait(timeout=10)
@@ -264,8 +247,8 @@ def main() -> None:
     print(f"  orgshare local system : {ours_rps:8.1f} req/s  (moto over HTTP behind it, idempotency and authorizer included)")
     print(f"  localstripe           : {theirs_rps:8.1f} req/s  (in-memory, no auth, no persistence layer)")
     print(f"  ratio                 : {ours_rps / theirs_rps:8.2f}x")
-    print("  note: moto deep-copies every table a TransactWriteItems touches (its rollback), so local writes slow")
-    print("  down as local data grows; DynamoDB has no such cost. The ratio is the local system's, not a deployment's.")
+    print("  note: every DynamoDB call is an HTTP request to moto on a new connection (moto's server closes each one),")
+    print("  and the event path shares the process; the ratio is the local system's, not a deployment's.")
     server.shutdown()
     moto.stop()
 

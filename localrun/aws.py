@@ -6,42 +6,13 @@ import base64
 import json
 import logging
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
 
 from localrun import template as tpl
-
-
-class MotoServer:
-    """moto in server mode on 127.0.0.1, as moto's ThreadedMotoServer runs it, with one change:
-    DynamoDB and DynamoDB Streams requests take turns. moto's DynamoDB copies whole tables inside a
-    transaction and is not safe against a concurrent write to them (the event path writes while
-    requests are served); the other services (SQS long polls among them) stay concurrent."""
-
-    def __init__(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
-
-        def serialized(environ: dict[str, Any], start_response: Any) -> Any:
-            if environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
-                with lock:
-                    return list(app(environ, start_response))  # the whole answer, inside the turn
-            return app(environ, start_response)
-
-        self.server = make_server("127.0.0.1", 0, serialized, threaded=True, request_handler=MotoRequestHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
+from localrun.moto_server import MotoServer
 
 
 def start_moto() -> tuple[MotoServer, str]:

@@ -24,6 +24,7 @@ from moto import mock_aws
 
 from localrun import aws as local_aws
 from localrun import template as tpl
+from localrun.localstripe import launch as launch_localstripe
 from orgshare.settings import get_settings
 from orgshare.storage import dynamo
 from orgshare.vault import sealing
@@ -174,30 +175,9 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="session")
 def localstripe() -> Iterator[str]:
-    """localstripe (a fake Stripe server) on a free 127.0.0.1 port: what the stripe connector calls in tests."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        # localstripe, with card[cvc] optional as in Stripe's API (see tests/support/localstripe_server.py)
-        [sys.executable, "-m", "tests.support.localstripe_server", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:  # ready when the port takes connections
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("localstripe did not start")
-            threading.Event().wait(0.1)
-    yield f"http://127.0.0.1:{port}"
+    """localstripe (a fake Stripe API, in memory, on 127.0.0.1): what the stripe connector calls in tests."""
+    proc, url = launch_localstripe()
+    yield url
     proc.terminate()
     proc.wait(timeout=10)
 

@@ -12,6 +12,7 @@ from orgshare.params.payment_methods import (
     PaymentMethodList,
     PaymentMethodRetrieve,
     PaymentMethodUpdate,
+    PaymentMethodUsageList,
 )
 
 api = Api()
@@ -52,8 +53,8 @@ def detach_payment_method(payment_method: str) -> Response[str]:
 
 @app.get("/v1/payment_methods/<payment_method>/usage")
 def payment_method_usage(payment_method: str) -> Response[str]:
-    who, _params = api.read(PaymentMethodRetrieve)
-    return api.ok(payment_methods.usage(who, payment_method, f"/v1/payment_methods/{payment_method}/usage"))
+    who, params = api.read(PaymentMethodUsageList)
+    return api.ok(payment_methods.usage(who, payment_method, params, f"/v1/payment_methods/{payment_method}/usage"))
 
 
 @app.get("/v1/customers/<customer>/payment_methods")

@@ -3,6 +3,8 @@ system; the stripe connector charges localstripe on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -108,6 +110,10 @@ def test_seed_walkthrough_a_card_saved_by_one_merchant_is_charged_by_another(
         (local_system.accounts["Rocket Deliveries"].id, "stripe", 1800, jenny.id),
     ])  # fmt: skip
     assert len(call(platform, "get", f"/v1/payment_methods/{saved[0].id}/usage").data) == 2
+    newest = call(rides, "get", f"/v1/payment_methods/{saved[0].id}/usage", limit=1)
+    assert newest.has_more and [u.payment_intent for u in newest.data] == [second.id]
+    older = call(rides, "get", f"/v1/payment_methods/{saved[0].id}/usage", limit=1, starting_after=newest.data[0].id)
+    assert not older.has_more and [u.payment_intent for u in older.data] == [first.id]
     with pytest.raises(stripe.PermissionError):
         call(deliveries, "get", f"/v1/payment_methods/{saved[0].id}/usage")
 
@@ -221,13 +227,37 @@ def test_bad_payment_requests(local_system: LocalSystem, localstripe: str, merch
     bad_key = local_system.admin("create-org", "--name", "Bad Key Co")["keys"]
     assert isinstance(bad_key, dict)
     merchant = local_system.client(key=bad_key["test"])
-    add_connector(merchant, "stripe", {"secret_key": "not-a-stripe-key"}, api_base=localstripe)
+    connector = add_connector(merchant, "stripe", {"secret_key": "not-a-stripe-key"}, api_base=localstripe)
     intent = merchant.v1.payment_intents.create(params={"amount": 100, "currency": "eur", "payment_method": "pm_card_visa"})
     with pytest.raises(stripe.InvalidRequestError) as refused:
         merchant.v1.payment_intents.confirm(intent.id)
     assert refused.value.code == "connector_authentication_failed"
     assert merchant.v1.payment_intents.retrieve(intent.id).status == "requires_confirmation"
 
+    # The processor unreachable: a 502 api_error, nothing changed; once it is back, the same confirm succeeds.
+    path = f"/v1/business_profiles/{connector.business_profile}/connectors/{connector.id}"
+    call(merchant, "post", path, **{"credentials[secret_key]": "sk_test_bad_key_co_0009", "settings[api_base]": "http://127.0.0.1:9"})
+    with pytest.raises(stripe.APIError) as unreachable:
+        merchant.v1.payment_intents.confirm(intent.id, options={"max_network_retries": 0})
+    body = unreachable.value.json_body
+    assert isinstance(body, dict) and unreachable.value.http_status == 502
+    assert (body["error"]["type"], body["error"]["code"]) == ("api_error", "connector_unavailable")
+    assert merchant.v1.payment_intents.retrieve(intent.id).status == "requires_confirmation"
+    call(merchant, "post", path, **{"settings[api_base]": localstripe})
+    assert merchant.v1.payment_intents.confirm(intent.id).status == "succeeded"
+
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         add_connector(merchant, "stripe", {"api_key": "x"})
     assert unknown.value.param.startswith("credentials[")
+
+
+def test_connector_credentials_are_never_shown_stored_or_logged(local_system: LocalSystem, merchants: dict[str, Any]) -> None:
+    as_deliveries = merchants["deliveries"]
+    profile = default_profile(as_deliveries)
+    listed = call(as_deliveries, "get", f"/v1/business_profiles/{profile}/connectors").data
+    assert "****0002" in [c.to_dict()["credentials"].get("secret_key") for c in listed]
+    secret = "sk_test_merchant_two_0002"
+    assert secret not in json.dumps([c.to_dict() for c in listed])
+    stored = json.dumps(local_system.table_items(), default=lambda raw: base64.b64encode(raw).decode())
+    assert secret not in stored and "sim_rentals_0003" not in stored
+    assert not [line for line in local_system.logs if secret in line or "sim_rentals_0003" in line]

@@ -65,16 +65,24 @@ def test_shared_update_reaches_every_pool_account_and_the_organization_once(loca
     cus = rides.v1.customers.create(params={"name": "Evt Eve", "metadata": {"from": "rides"}})
     rides.v1.customers.update(cus.id, params={"email": "eve@example.com"}, options={"idempotency_key": "evt-shared-1"})
     rides.v1.customers.update(cus.id, params={"metadata": {"vip": "yes"}})
-    marker = rides.v1.customers.create(params={"name": "Marker"})  # after it arrives everywhere, nothing earlier is in flight
+    marker = rides.v1.customers.create(params={"name": "Marker"})
 
+    def updates_of(field: str, ds: list[Delivery], path: str) -> list[dict[str, Any]]:
+        return [e for e in about(ds, path, cus.id, "customer.updated") if field in e["data"]["previous_attributes"]]
+
+    # Webhooks carry no order guarantee (as Stripe's): wait for everything expected, and for a later
+    # change (the marker) everywhere, after which an event wrongly sent would most likely be in too.
     paths = [f"/{n.split()[1]}" for n in names] + ["/org"]
-    deliveries = receiver.wait_until(lambda ds: all(about(ds, p, marker.id) for p in paths))
+    deliveries = receiver.wait_until(
+        lambda ds: (
+            all(about(ds, p, marker.id) and updates_of("email", ds, p) for p in paths)
+            and all(updates_of("metadata", ds, p) for p in ("/Rides", "/org"))
+        )
+    )
 
     # A shared field: one customer.updated per pool account, each with its own id and context, and
     # the object as that account sees it (its own metadata, not Rides').
-    shared_updates = {
-        p: [e for e in about(deliveries, p, cus.id, "customer.updated") if "email" in e["data"]["previous_attributes"]] for p in paths
-    }
+    shared_updates = {p: updates_of("email", deliveries, p) for p in paths}
     assert all(len(events) == 1 for events in shared_updates.values()), shared_updates
     per_account = {p: events[0] for p, events in shared_updates.items()}
     assert len({e["id"] for p, e in per_account.items() if p != "/org"}) == 3
@@ -87,9 +95,7 @@ def test_shared_update_reaches_every_pool_account_and_the_organization_once(loca
     assert per_account["/org"]["context"] == rides_id and per_account["/org"]["id"] == per_account["/Rides"]["id"]
 
     # A metadata-only update: one event, to Rides only (and the organization's copy of it).
-    metadata_updates = {
-        p: [e for e in about(deliveries, p, cus.id, "customer.updated") if "metadata" in e["data"]["previous_attributes"]] for p in paths
-    }
+    metadata_updates = {p: updates_of("metadata", deliveries, p) for p in paths}
     assert len(metadata_updates["/Rides"]) == 1 and len(metadata_updates["/org"]) == 1
     assert metadata_updates["/Deliveries"] == [] and metadata_updates["/Platform"] == []
     assert metadata_updates["/Rides"][0]["data"]["previous_attributes"] == {"metadata": {"vip": ""}}

@@ -58,6 +58,14 @@ class PermissionDenied(ApiError):
     type = "permission_error"
 
 
+class ProcessorUnavailable(ApiError):
+    """The payment processor could not be reached or failed. Nothing changed here, and retrying the
+    same request reaches the processor with the same idempotency key, so it cannot charge twice."""
+
+    status = 502
+    type = "api_error"
+
+
 class CardError(ApiError):
     status = 402
     type = "card_error"

@@ -6,10 +6,10 @@ give it a `name`, and add it to CONNECTORS. Each gets the vaulted card number on
 
 from __future__ import annotations
 
-from orgshare.connectors.base import Card, ChargeResult, Connector, ConnectorAuthFailed, RefundResult
+from orgshare.connectors.base import Card, ChargeResult, Connector, ConnectorAuthFailed, ProcessorFailed, RefundResult
 from orgshare.connectors.simulator import TestConnector
 from orgshare.connectors.stripe_adapter import StripeConnector
 
 CONNECTORS: dict[str, type[Connector]] = {TestConnector.name: TestConnector, StripeConnector.name: StripeConnector}
 
-__all__ = ["CONNECTORS", "Card", "ChargeResult", "Connector", "ConnectorAuthFailed", "RefundResult"]
+__all__ = ["CONNECTORS", "Card", "ChargeResult", "Connector", "ConnectorAuthFailed", "ProcessorFailed", "RefundResult"]

@@ -34,6 +34,15 @@ class ConnectorAuthFailed(Exception):
     """The connector's credentials were refused by its processor."""
 
 
+class ProcessorFailed(Exception):
+    """The processor could not be reached, failed, or refused the request itself (not the card).
+    `retryable`: trying again later may work (the same idempotency key makes that safe)."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class Connector(Protocol):
     name: ClassVar[str]
     # Which credentials and settings the connector takes (validated when it is configured).

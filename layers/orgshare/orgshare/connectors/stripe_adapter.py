@@ -4,13 +4,30 @@ localstripe on 127.0.0.1); live mode always talks to api.stripe.com."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import stripe
 
-from orgshare.connectors.base import Card, ChargeResult, ConnectorAuthFailed, RefundResult
+from orgshare.connectors.base import Card, ChargeResult, ConnectorAuthFailed, ProcessorFailed, RefundResult
 
 LIVE_API = "https://api.stripe.com"
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Stripe's errors as the connector interface's (a card error is an answer, handled by the caller)."""
+    try:
+        yield
+    except stripe.AuthenticationError as exc:
+        raise ConnectorAuthFailed(str(exc.user_message or exc)) from exc
+    except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as exc:
+        raise ProcessorFailed(f"Stripe could not be reached or failed: {exc.user_message or exc}", retryable=True) from exc
+    except stripe.CardError:
+        raise
+    except stripe.StripeError as exc:
+        raise ProcessorFailed(f"Stripe refused the request: {exc.user_message or exc}", retryable=False) from exc
 
 
 class StripeConnector:
@@ -23,17 +40,16 @@ class StripeConnector:
 
     def authorize(self, card: Card, amount: int, currency: str, *, capture: bool, idempotency_key: str) -> ChargeResult:
         try:
-            method = self.client.v1.payment_methods.create(
-                params={"type": "card", "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year}},
-                options={"idempotency_key": f"{idempotency_key}-pm"},
-            )
-            intent = self.client.v1.payment_intents.create(
-                params={"amount": amount, "currency": currency, "payment_method": method.id,
-                        "confirm": True, "capture_method": "automatic" if capture else "manual"},
-                options={"idempotency_key": idempotency_key},
-            )  # fmt: skip
-        except stripe.AuthenticationError as exc:
-            raise ConnectorAuthFailed(str(exc.user_message or exc)) from exc
+            with _translated():
+                method = self.client.v1.payment_methods.create(
+                    params={"type": "card", "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year}},
+                    options={"idempotency_key": f"{idempotency_key}-pm"},
+                )
+                intent = self.client.v1.payment_intents.create(
+                    params={"amount": amount, "currency": currency, "payment_method": method.id,
+                            "confirm": True, "capture_method": "automatic" if capture else "manual"},
+                    options={"idempotency_key": idempotency_key},
+                )  # fmt: skip
         except stripe.CardError as exc:
             body: dict[str, Any] = (exc.json_body or {}).get("error", {}) if isinstance(exc.json_body, dict) else {}
             return ChargeResult("declined", None, exc.code or "card_declined", body.get("decline_code"), exc.user_message)
@@ -43,19 +59,15 @@ class StripeConnector:
         return ChargeResult("declined", intent.id, error.get("code") or "card_declined", error.get("decline_code"), error.get("message"))
 
     def capture(self, reference: str, amount: int, *, idempotency_key: str) -> ChargeResult:
-        try:
+        with _translated():
             intent = self.client.v1.payment_intents.capture(
                 reference, params={"amount_to_capture": amount}, options={"idempotency_key": idempotency_key}
             )
-        except stripe.AuthenticationError as exc:
-            raise ConnectorAuthFailed(str(exc)) from exc
         return ChargeResult("succeeded" if intent.status == "succeeded" else "declined", intent.id)
 
     def refund(self, reference: str, amount: int, *, idempotency_key: str) -> RefundResult:
-        try:
+        with _translated():
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": reference, "amount": amount}, options={"idempotency_key": idempotency_key}
             )
-        except stripe.AuthenticationError as exc:
-            raise ConnectorAuthFailed(str(exc)) from exc
         return RefundResult("succeeded" if refund.status in ("succeeded", "pending") else "failed", refund.id)

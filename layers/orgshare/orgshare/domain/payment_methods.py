@@ -20,6 +20,7 @@ from orgshare.params.payment_methods import (
     PaymentMethodList,
     PaymentMethodRetrieve,
     PaymentMethodUpdate,
+    PaymentMethodUsageList,
 )
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payment_methods as store
@@ -112,6 +113,17 @@ def _card_details(principal: Principal, card: CardInput) -> tuple[str, dict[str,
 def create(principal: Principal, params: PaymentMethodCreate, request: RequestInfo) -> dict[str, Any]:
     del request  # Stripe emits no event for a payment method that is only created
     check_expand(params.expand, EXPANDABLE)
+    item, _ = _create(principal, params)
+    return render(item, principal.livemode)
+
+
+def create_for_charge(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
+    """A new card saved on its way to a connector: the stored item and its number, which spares
+    reading back and opening what was just sealed. Domain code only, like card_number_for_charge."""
+    return _create(principal, params)
+
+
+def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
     for other in ("card", "us_bank_account"):
         if other != params.type and getattr(params, other) is not None:
             raise InvalidRequest(
@@ -153,7 +165,7 @@ def create(principal: Principal, params: PaymentMethodCreate, request: RequestIn
         }
     item["vault"] = sealing.seal(secret, _seal_context(principal, pm)).as_item()
     store.create(principal.scope, item)
-    return render(item, principal.livemode)
+    return item, secret
 
 
 def _load(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -310,17 +322,22 @@ def attach_plan(
     return store.attach_writes(principal.scope, new, item["version"]), change
 
 
-def usage(principal: Principal, pm: str, url: str) -> dict[str, Any]:
-    """Every charge of a card across the pool: which account charged it, through which connector,
-    for which customer. For the account that saved the card and for the platform."""
+def usage(principal: Principal, pm: str, params: PaymentMethodUsageList, url: str) -> dict[str, Any]:
+    """Every charge of a card across the pool, newest first: which account charged it, through
+    which connector, for which customer. For the account that saved the card and for the platform.
+    Each entry's id is its charge's, which is what the list's cursors take."""
     item, _ = _load(principal, pm)
     platform = principal.is_platform_key or principal.key_account != principal.account  # acting via Stripe-Account
     if item["owner"] != principal.account and not platform:
         raise PermissionDenied("Only the account that saved this card, or the platform, can see its usage.", code="usage_not_permitted")
     fields = ("object", "payment_method", "charge", "payment_intent", "account", "connector", "connector_name", "profile",
               "customer", "amount", "currency", "status", "created")  # fmt: skip
-    records = payments_store.usage_of(principal.scope, pm, 100)
-    return list_object(url, [{f: r.get(f) for f in fields} for r in records], False)
+
+    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+        return payments_store.usage_of(principal.scope, pm, limit=limit, after=after, before=before, descending=descending)
+
+    records, has_more = page(params, fetch)
+    return list_object(url, [{"id": r["charge"], **{f: r.get(f) for f in fields}} for r in records], has_more)
 
 
 def attached_to(principal: Principal, pm: str, customer: str) -> bool:
@@ -329,11 +346,11 @@ def attached_to(principal: Principal, pm: str, customer: str) -> bool:
     return item is not None and item.get("customer") == customer
 
 
-def card_number_for_charge(principal: Principal, pm: str) -> str:
-    """The card number, for a connector charging the card through its processor. Domain code
-    only (the payments issue); never reachable from an API response, and only a function with
+def card_number_for_charge(principal: Principal, item: dict[str, Any]) -> str:
+    """The number of a stored card (from `visible`), for a connector charging it through its
+    processor. Domain code only; never reachable from an API response, and only a function with
     kms:Decrypt on the vault key can run it."""
-    item, _ = _load(principal, pm)
+    pm = item["id"]
     if item["type"] != "card":
         raise InvalidRequest(
             "Only a card's number can be used for a card charge.", code="payment_method_invalid_parameter", param="payment_method"

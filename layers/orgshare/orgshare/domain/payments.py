@@ -11,13 +11,15 @@ two writes can win the version guard.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from orgshare.connectors import Card, ConnectorAuthFailed
+from orgshare.connectors import Card, ConnectorAuthFailed, ProcessorFailed
 from orgshare.domain import payment_methods, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import CardError, Conflict, InvalidRequest, ResourceMissing
+from orgshare.errors import CardError, Conflict, InvalidRequest, ProcessorUnavailable, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
 from orgshare.params.payment_methods import PaymentMethodCreate
 from orgshare.params.payments import (
@@ -85,20 +87,38 @@ def _unexpected(intent: dict[str, Any], action: str) -> InvalidRequest:
     )  # fmt: skip
 
 
-def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodData | None, request: RequestInfo) -> dict[str, Any] | None:
-    """The card to charge: an existing one the caller may use, a test token, or new card data."""
+def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodData | None) -> tuple[dict[str, Any], str | None] | None:
+    """The card to charge: an existing one the caller may use, a test token, or new card data
+    (which comes with its number, so the charge need not open what was just sealed)."""
     if data is not None:
-        pm = payment_methods.create(
-            principal, PaymentMethodCreate(type="card", card=data.card, billing_details=data.billing_details), request
-        )["id"]
+        params = PaymentMethodCreate(type="card", card=data.card, billing_details=data.billing_details)
     elif pm is not None and pm.startswith("pm_card_"):
-        pm = payment_methods.create(principal, PaymentMethodCreate.model_validate({"type": "card", "card": {"token": pm}}), request)["id"]
-    if pm is None:
+        params = PaymentMethodCreate.model_validate({"type": "card", "card": {"token": pm}})
+    elif pm is None:
         return None
-    item = payment_methods.visible(principal, pm)
-    if item["type"] != "card":
-        raise InvalidRequest("Only cards can be charged here.", code="payment_method_invalid_parameter", param="payment_method")
-    return item
+    else:
+        item = payment_methods.visible(principal, pm)
+        if item["type"] != "card":
+            raise InvalidRequest("Only cards can be charged here.", code="payment_method_invalid_parameter", param="payment_method")
+        return item, None
+    item, number = payment_methods.create_for_charge(principal, params)
+    return item, number
+
+
+@contextmanager
+def _processor_call(connector_name: str) -> Iterator[None]:
+    """A connector's failures as API errors; nothing has been written when they are raised."""
+    try:
+        yield
+    except ConnectorAuthFailed:
+        raise InvalidRequest(
+            f"The {connector_name} connector's credentials were refused by its processor; nothing was changed.",
+            code="connector_authentication_failed", param="profile",
+        ) from None  # fmt: skip
+    except ProcessorFailed as exc:
+        if exc.retryable:
+            raise ProcessorUnavailable(f"{exc} Nothing was changed; retry the request.", code="connector_unavailable") from None
+        raise InvalidRequest(str(exc), code="connector_request_failed") from None
 
 
 def _check_customer(principal: Principal, customer: str | None) -> None:
@@ -112,8 +132,8 @@ def _check_customer(principal: Principal, customer: str | None) -> None:
 def create(principal: Principal, params: PaymentIntentCreate, request: RequestInfo) -> dict[str, Any]:
     currency = check_amount(params.amount, params.currency)
     _check_customer(principal, params.customer)
-    profile = profiles.profile_of(principal, params.profile)
-    method = _payment_method(principal, params.payment_method, params.payment_method_data, request)
+    profile = profiles.profile_id(principal, params.profile)
+    method = _payment_method(principal, params.payment_method, params.payment_method_data)
     intent_id = new_id("pi")
     intent = {
         "id": intent_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "version": 1,
@@ -121,14 +141,14 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
         "capture_method": params.capture_method, "client_secret": f"{intent_id}_secret_{new_id('cs')[3:]}",
         "confirmation_method": "automatic", "created": int(time.time()), "customer": params.customer,
         "description": params.description, "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None},
-        "payment_method": method["id"] if method else None, "payment_method_types": ["card"],
-        "setup_future_usage": params.setup_future_usage, "profile": profile["id"],
+        "payment_method": method[0]["id"] if method else None, "payment_method_types": ["card"],
+        "setup_future_usage": params.setup_future_usage, "profile": profile,
         "status": "requires_confirmation" if method else "requires_payment_method",
     }  # fmt: skip
-    change = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
-    store.commit([store.intent_put(intent, None)], [change])
-    if params.confirm:
-        return confirm(principal, intent_id, PaymentIntentConfirm(), request)
+    created = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
+    if params.confirm:  # created and confirmed in one transaction
+        return _confirm(principal, intent, None, method, None, request, [created])
+    store.commit([store.intent_put(intent, None)], [created])
     return render(intent)
 
 
@@ -148,8 +168,8 @@ def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, re
         _check_customer(principal, params.customer)
         new["customer"] = params.customer
     if params.payment_method is not None:
-        method = _payment_method(principal, params.payment_method, None, request)
-        new["payment_method"] = method["id"] if method else None
+        method = _payment_method(principal, params.payment_method, None)
+        new["payment_method"] = method[0]["id"] if method else None
         new["status"] = "requires_confirmation"
     if params.metadata is not None:
         merged = {**intent.get("metadata", {}), **params.metadata}
@@ -170,30 +190,43 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
     intent = _load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "confirm")
-    given = _payment_method(principal, params.payment_method, params.payment_method_data, request)
-    method = given or (payment_methods.visible(principal, intent["payment_method"]) if intent.get("payment_method") else None)
-    if method is None:
+    method = _payment_method(principal, params.payment_method, params.payment_method_data)
+    return _confirm(principal, intent, intent["version"], method, params.setup_future_usage, request, [])
+
+
+def _confirm(
+    principal: Principal,
+    intent: dict[str, Any],
+    stored_version: int | None,
+    given: tuple[dict[str, Any], str | None] | None,
+    setup_future_usage: str | None,
+    request: RequestInfo,
+    changes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One connector call, then one transaction: the intent (new, or guarded by `stored_version`),
+    its charge's usage record, an attachment for setup_future_usage, and the events."""
+    intent_id = intent["id"]
+    if given is None and intent.get("payment_method"):
+        given = payment_methods.visible(principal, intent["payment_method"]), None
+    if given is None:
         raise InvalidRequest(
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state", param="payment_method",
         )  # fmt: skip
+    method, number = given
     customer = intent.get("customer")
     if method.get("customer") and customer and method["customer"] != customer:
         raise InvalidRequest(
             "The payment method belongs to another customer.", code="payment_method_invalid_parameter", param="payment_method"
         )
-    record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
-    card = Card(payment_methods.card_number_for_charge(principal, method["id"]), method["card"]["exp_month"], method["card"]["exp_year"])
+    record, connector = profiles.connector_for(principal, intent["profile"])
+    number = number or payment_methods.card_number_for_charge(principal, method)
+    card = Card(number, method["card"]["exp_month"], method["card"]["exp_year"])
     capture = intent["capture_method"] != "manual"
-    try:
+    with _processor_call(record["connector_name"]):
         result = connector.authorize(
             card, intent["amount"], intent["currency"], capture=capture, idempotency_key=f"{intent_id}-{intent['version']}"
         )
-    except ConnectorAuthFailed:
-        raise InvalidRequest(
-            f"The {record['connector_name']} connector's credentials were refused by its processor; nothing was charged.",
-            code="connector_authentication_failed", param="profile",
-        ) from None  # fmt: skip
 
     now = int(time.time())
     new = {
@@ -203,10 +236,10 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
         "connector": record["id"],
         "last_payment_error": None,
     }
-    if params.setup_future_usage:
-        new["setup_future_usage"] = params.setup_future_usage
+    if setup_future_usage:
+        new["setup_future_usage"] = setup_future_usage
     writes: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    outcome: list[dict[str, Any]] = []
     if result.status in ("succeeded", "requires_capture"):
         charge = new_id("ch")
         new.update(latest_charge=charge, reference=result.reference, status=result.status, next_action=None)
@@ -222,7 +255,7 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
         if new.get("setup_future_usage") and customer and method.get("customer") != customer:
             attach, attached = payment_methods.attach_plan(principal, method, customer, request)
             writes += attach
-            changes.append(attached)
+            outcome.append(attached)
         kind = "payment_intent.succeeded" if result.status == "succeeded" else "payment_intent.amount_capturable_updated"
     elif result.status == "requires_action":
         new.update(status="requires_action", reference=result.reference, next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {}})
@@ -233,9 +266,9 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
             "message": result.message or "Your card was declined.", "payment_method": {"id": method["id"]},
         })  # fmt: skip
         kind = "payment_intent.payment_failed"
-    changes.insert(0, change_record(principal, request, kind, render(new), audience="account"))
+    outcome.insert(0, change_record(principal, request, kind, render(new), audience="account"))
     try:
-        store.commit([store.intent_put(new, intent["version"]), *writes], changes)
+        store.commit([store.intent_put(new, stored_version), *writes], [*changes, *outcome])
     except ConditionFailed:
         # Another confirm won the race with the same processor idempotency key: its result stands.
         return render(_load(principal, intent_id))
@@ -253,11 +286,9 @@ def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, 
         raise InvalidRequest(
             f"amount_to_capture must be between 1 and {intent['amount_capturable']}.", code="amount_too_large", param="amount_to_capture"
         )
-    _record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
-    try:
+    record, connector = profiles.connector_for(principal, intent["profile"])
+    with _processor_call(record["connector_name"]):
         result = connector.capture(intent["reference"], amount, idempotency_key=f"{intent_id}-capture-{intent['version']}")
-    except ConnectorAuthFailed:
-        raise InvalidRequest("The connector's credentials were refused by its processor.", code="connector_authentication_failed") from None
     if result.status != "succeeded":
         raise InvalidRequest("The processor refused the capture.", code="capture_failed")
     new = {**intent, "version": intent["version"] + 1, "status": "succeeded", "amount_received": amount, "amount_capturable": 0}
@@ -328,12 +359,13 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
         store.commit([store.intent_put(claimed, intent["version"]), *store.refund_puts(record)], [])
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    _record, connector = profiles.connector_for(principal, {"id": intent["profile"]})
+    _record, connector = profiles.connector_for(principal, intent["profile"])
+    failure: Exception | None = None
     try:
         result = connector.refund(intent["reference"], amount, idempotency_key=refund_id)
         succeeded = result.status == "succeeded"
-    except ConnectorAuthFailed:
-        succeeded = False
+    except (ConnectorAuthFailed, ProcessorFailed) as exc:
+        succeeded, failure = False, exc
     record["status"] = "succeeded" if succeeded else "failed"
     if succeeded:
         refunded = {**claimed, "version": claimed["version"] + 1}
@@ -349,6 +381,8 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
             break
         except ConditionFailed:
             continue
+    if isinstance(failure, ProcessorFailed) and failure.retryable:
+        raise ProcessorUnavailable(f"{failure} The refund was recorded as failed; create it again.", code="connector_unavailable")
     raise InvalidRequest("The processor refused the refund; nothing was refunded.", code="refund_failed", param="payment_intent")
 
 

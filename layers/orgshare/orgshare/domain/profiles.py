@@ -59,15 +59,36 @@ def create_profile(principal: Principal, params: ProfileCreate) -> dict[str, Any
     return render_profile(profile)
 
 
+_default_profiles: dict[tuple[str, str], str] = {}
+_DEFAULT_PROFILES_MAX = 10_000
+
+
+def _default_profile(principal: Principal) -> str | None:
+    # An account's default profile is fixed when the account is created, so a warm container keeps it.
+    key = (principal.org, principal.account)
+    if key not in _default_profiles:
+        default = (directory.get_account(principal.org, principal.account) or {}).get("default_profile")
+        if default is None:
+            return None
+        if len(_default_profiles) >= _DEFAULT_PROFILES_MAX:
+            _default_profiles.clear()
+        _default_profiles[key] = default
+    return _default_profiles[key]
+
+
 def profile_of(principal: Principal, profile: str | None) -> dict[str, Any]:
     """The caller's profile with this id, or its default profile."""
-    if profile is None:
-        account = directory.get_account(principal.org, principal.account) or {}
-        profile = account.get("default_profile")
+    profile = profile or _default_profile(principal)
     found = store.get_profile(principal.org, principal.account, profile) if profile else None
     if found is None:
         raise ResourceMissing("business_profile", profile or "default", param="profile")
     return found
+
+
+def profile_id(principal: Principal, profile: str | None) -> str:
+    """The id of the caller's profile `profile` (checked), or of its default (which always exists)."""
+    default = _default_profile(principal) if profile is None else None
+    return default or str(profile_of(principal, profile)["id"])
 
 
 def list_profiles(principal: Principal, url: str) -> dict[str, Any]:
@@ -158,16 +179,16 @@ def delete_connector(principal: Principal, profile: str, connector: str) -> dict
     return {"id": connector, "object": "connector", "deleted": True}
 
 
-def connector_for(principal: Principal, profile: dict[str, Any]) -> tuple[dict[str, Any], Connector]:
+def connector_for(principal: Principal, profile: str) -> tuple[dict[str, Any], Connector]:
     """The profile's first enabled card connector for the caller's mode, ready to call."""
     record = next(
-        (c for c in store.connectors_of(principal.org, principal.account, profile["id"])
+        (c for c in store.connectors_of(principal.org, principal.account, profile)
          if c["mode"] == principal.mode and not c.get("disabled") and "card" in c["enabled_payment_method_types"]),
         None,
     )  # fmt: skip
     if record is None:
         raise InvalidRequest(
-            f"No connector is configured for card payments on business profile {profile['id']}.",
+            f"No connector is configured for card payments on business profile {profile}.",
             code="connector_not_configured", param="profile",
         )  # fmt: skip
     credentials = json.loads(sealing.open_sealed(sealing.Sealed.from_item(record["credentials"]), _seal_context(principal, record["id"])))

@@ -64,6 +64,10 @@ class PaymentMethodRetrieve(Params):
     pass
 
 
+class PaymentMethodUsageList(ListParams):
+    pass
+
+
 class PaymentMethodAttach(Params):
     customer: Id
 

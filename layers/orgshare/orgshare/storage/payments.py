@@ -97,5 +97,12 @@ def list_intents(
     return found
 
 
-def usage_of(scope: PoolScope, payment_method: str, limit: int) -> list[dict[str, Any]]:
-    return query_range(_table(), ("pk", keys.card_pk(scope, payment_method)), "sk", prefix=keys.usage_sk(""), limit=limit)
+def usage_of(
+    scope: PoolScope, payment_method: str, *, limit: int, after: str | None, before: str | None, descending: bool
+) -> list[dict[str, Any]]:
+    """A card's charges across the pool, by charge id (time-sortable), strictly between the cursors."""
+    return query_range(
+        _table(), ("pk", keys.card_pk(scope, payment_method)), "sk", prefix=keys.usage_sk(""),
+        after=keys.usage_sk(after) if after else None, before=keys.usage_sk(before) if before else None,
+        descending=descending, limit=limit,
+    )  # fmt: skip
