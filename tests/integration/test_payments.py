@@ -143,6 +143,12 @@ def test_test_card_declines(merchants: dict[str, stripe.StripeClient], number: s
     with pytest.raises(stripe.CardError):  # the same key replays the same 402, without a second attempt
         rides.v1.payment_intents.confirm(intent.id, options={"idempotency_key": f"decline-{number}"})
 
+    def failures() -> list[str]:
+        return [e.id for e in rides.v1.events.list(params={"type": "payment_intent.payment_failed"}).data if e.data.object.id == intent.id]
+
+    eventually(lambda: len(failures()) > 0)
+    assert len(failures()) == 1  # one attempt, one event
+
 
 def test_authentication_required_and_tokens(merchants: dict[str, stripe.StripeClient]) -> None:
     rides = merchants["rides"]
@@ -185,6 +191,18 @@ def test_capture_cancel_and_refund(merchants: dict[str, stripe.StripeClient]) ->
     assert canceled.status == "canceled"
     with pytest.raises(stripe.InvalidRequestError):
         rides.v1.payment_intents.capture(to_cancel.id)
+
+    # Every step is an event of the acting account (a refund's object is the charge).
+    def kinds(object_id: Any) -> list[str]:
+        recent = rides.v1.events.list(params={"limit": 100}).data
+        return sorted(e.type for e in recent if e.to_dict()["data"]["object"].get("id") == object_id)
+
+    refunds_and_cancel = (["charge.refunded", "charge.refunded"], "payment_intent.canceled")
+    eventually(lambda: kinds(held.latest_charge) == refunds_and_cancel[0] and refunds_and_cancel[1] in kinds(to_cancel.id))
+    assert kinds(held.id) == ["payment_intent.amount_capturable_updated", "payment_intent.created", "payment_intent.succeeded"]
+    assert kinds(to_cancel.id) == ["payment_intent.amount_capturable_updated", "payment_intent.canceled", "payment_intent.created"]
+    refunded = next(e for e in rides.v1.events.list(params={"type": "charge.refunded"}).data if e.data.object.id == held.latest_charge)
+    assert refunded.to_dict()["data"]["object"]["amount_refunded"] == 4000
 
 
 def test_a_retry_with_the_same_key_charges_once(
