@@ -279,3 +279,28 @@ def test_connector_credentials_are_never_shown_stored_or_logged(local_system: Lo
     stored = json.dumps(local_system.table_items(), default=lambda raw: base64.b64encode(raw).decode())
     assert secret not in stored and "sim_rentals_0003" not in stored
     assert not [line for line in local_system.logs if secret in line or "sim_rentals_0003" in line]
+
+
+def test_later_steps_go_to_the_processor_that_took_the_payment(local_system: LocalSystem, localstripe: str) -> None:
+    """Capture and cancel reach the connector that authorized, even after the merchant switched to another."""
+    key = local_system.admin("create-org", "--name", "Switching Co")["keys"]
+    assert isinstance(key, dict)
+    merchant = local_system.client(key=key["test"])
+    old = add_connector(merchant, "stripe", {"secret_key": "sk_test_switching_0004"}, api_base=localstripe)
+    ls = stripe.StripeClient("sk_test_switching_0004", base_addresses={"api": localstripe}, max_network_retries=0)
+
+    def authorize(amount: int) -> Any:
+        params: Any = {"amount": amount, "currency": "eur", "payment_method": "pm_card_visa", "capture_method": "manual", "confirm": True}
+        return merchant.v1.payment_intents.create(params=params)
+
+    to_capture, to_cancel = authorize(3331), authorize(3332)
+
+    add_connector(merchant, "test", {"api_key": "sim_switching_0005"})  # the new processor for new payments
+    call(merchant, "post", f"/v1/business_profiles/{old.business_profile}/connectors/{old.id}", disabled="true")
+    assert merchant.v1.payment_intents.capture(to_capture.id).status == "succeeded"
+    assert merchant.v1.payment_intents.cancel(to_cancel.id).status == "canceled"
+
+    at_processor = {pi.amount: pi.status for pi in ls.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()}
+    assert (at_processor.get(3331), at_processor.get(3332)) == ("succeeded", "canceled")
+    new = merchant.v1.payment_intents.create(params={"amount": 3333, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True})
+    assert new.status == "succeeded" and 3333 not in {pi.amount for pi in ls.v1.payment_intents.list(params={"limit": 100}).data}

@@ -43,6 +43,9 @@ class TestConnector:
         del amount, idempotency_key
         return ChargeResult("succeeded", reference)
 
+    def void(self, reference: str, *, idempotency_key: str) -> None:
+        del reference, idempotency_key  # nothing is held on a simulated card
+
     def refund(self, reference: str, amount: int, *, idempotency_key: str) -> RefundResult:
         del reference, amount
         return RefundResult("succeeded", self._reference(idempotency_key))

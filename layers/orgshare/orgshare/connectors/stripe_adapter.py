@@ -65,6 +65,10 @@ class StripeConnector:
             )
         return ChargeResult("succeeded" if intent.status == "succeeded" else "declined", intent.id)
 
+    def void(self, reference: str, *, idempotency_key: str) -> None:
+        with _translated():
+            self.client.v1.payment_intents.cancel(reference, options={"idempotency_key": idempotency_key})
+
     def refund(self, reference: str, amount: int, *, idempotency_key: str) -> RefundResult:
         with _translated():
             refund = self.client.v1.refunds.create(

@@ -286,7 +286,7 @@ def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, 
         raise InvalidRequest(
             f"amount_to_capture must be between 1 and {intent['amount_capturable']}.", code="amount_too_large", param="amount_to_capture"
         )
-    record, connector = profiles.connector_for(principal, intent["profile"])
+    record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
     with _processor_call(record["connector_name"]):
         result = connector.capture(intent["reference"], amount, idempotency_key=f"{intent_id}-capture-{intent['version']}")
     if result.status != "succeeded":
@@ -304,6 +304,10 @@ def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, re
     intent = _load(principal, intent_id)
     if intent["status"] not in CANCELABLE:
         raise _unexpected(intent, "cancel")
+    if intent.get("reference"):  # the processor holds an authorization (or an unfinished payment): release it first
+        record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
+        with _processor_call(record["connector_name"]):
+            connector.void(intent["reference"], idempotency_key=f"{intent_id}-cancel-{intent['version']}")
     new = {**intent, "version": intent["version"] + 1, "status": "canceled", "amount_capturable": 0,
            "canceled_at": int(time.time()), "cancellation_reason": params.cancellation_reason}  # fmt: skip
     change = change_record(principal, request, "payment_intent.canceled", render(new), audience="account")
@@ -359,7 +363,7 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
         store.commit([store.intent_put(claimed, intent["version"]), *store.refund_puts(record)], [])
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    _record, connector = profiles.connector_for(principal, intent["profile"])
+    _record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
     failure: Exception | None = None
     try:
         result = connector.refund(intent["reference"], amount, idempotency_key=refund_id)

@@ -179,17 +179,23 @@ def delete_connector(principal: Principal, profile: str, connector: str) -> dict
     return {"id": connector, "object": "connector", "deleted": True}
 
 
-def connector_for(principal: Principal, profile: str) -> tuple[dict[str, Any], Connector]:
-    """The profile's first enabled card connector for the caller's mode, ready to call."""
-    record = next(
-        (c for c in store.connectors_of(principal.org, principal.account, profile)
-         if c["mode"] == principal.mode and not c.get("disabled") and "card" in c["enabled_payment_method_types"]),
-        None,
-    )  # fmt: skip
-    if record is None:
-        raise InvalidRequest(
-            f"No connector is configured for card payments on business profile {profile}.",
-            code="connector_not_configured", param="profile",
+def connector_for(principal: Principal, profile: str, connector: str | None = None) -> tuple[dict[str, Any], Connector]:
+    """For a new payment, the profile's first enabled card connector for the caller's mode; for
+    a payment's next step (capture, cancel, refund), the connector that made it, even if disabled
+    since: its processor holds the payment. Ready to call."""
+    candidates = store.connectors_of(principal.org, principal.account, profile)
+    if connector is not None:
+        record = next((c for c in candidates if c["id"] == connector), None)
+    else:
+        record = next(
+            (c for c in candidates
+             if c["mode"] == principal.mode and not c.get("disabled") and "card" in c["enabled_payment_method_types"]),
+            None,
         )  # fmt: skip
+    if record is None:
+        wanted = f"The connector {connector} that made this payment was deleted" if connector else (
+            f"No connector is configured for card payments on business profile {profile}"
+        )  # fmt: skip
+        raise InvalidRequest(f"{wanted}.", code="connector_not_configured", param="profile")
     credentials = json.loads(sealing.open_sealed(sealing.Sealed.from_item(record["credentials"]), _seal_context(principal, record["id"])))
     return record, CONNECTORS[record["connector_name"]](credentials, record.get("settings") or {}, principal.livemode)
