@@ -241,6 +241,13 @@ def test_bad_payment_requests(local_system: LocalSystem, localstripe: str, merch
         repairs.v1.payment_intents.confirm(unconfirmed.id)
     assert none.value.code == "connector_not_configured"
     assert repairs.v1.payment_intents.retrieve(unconfirmed.id).status == "requires_confirmation"  # nothing half-written
+    data_table = next(t for t in local_system.table_items() if "Data" in t)
+    before = len(local_system.table_items()[data_table])
+    with pytest.raises(stripe.InvalidRequestError) as none:  # nor is the card it was given saved
+        paying: Any = {"amount": 100, "currency": "eur", "payment_method_data": {"type": "card", "card": CARD}, "confirm": True}
+        repairs.v1.payment_intents.create(params=paying)
+    assert none.value.code == "connector_not_configured"
+    assert len(local_system.table_items()[data_table]) == before
 
     bad_key = local_system.admin("create-org", "--name", "Bad Key Co")["keys"]
     assert isinstance(bad_key, dict)
@@ -251,6 +258,13 @@ def test_bad_payment_requests(local_system: LocalSystem, localstripe: str, merch
         merchant.v1.payment_intents.confirm(intent.id)
     assert refused.value.code == "connector_authentication_failed"
     assert merchant.v1.payment_intents.retrieve(intent.id).status == "requires_confirmation"
+
+    # A live key cannot see, nor name, a test connector.
+    live = local_system.client(key=bad_key["live"])
+    assert call(live, "get", f"/v1/business_profiles/{connector.business_profile}/connectors").data == []
+    with pytest.raises(stripe.InvalidRequestError) as hidden:
+        call(live, "get", f"/v1/business_profiles/{connector.business_profile}/connectors/{connector.id}")
+    assert hidden.value.http_status == 404
 
     # The processor unreachable: a 502 api_error, nothing changed; once it is back, the same confirm succeeds.
     path = f"/v1/business_profiles/{connector.business_profile}/connectors/{connector.id}"
@@ -304,3 +318,11 @@ def test_later_steps_go_to_the_processor_that_took_the_payment(local_system: Loc
     assert (at_processor.get(3331), at_processor.get(3332)) == ("succeeded", "canceled")
     new = merchant.v1.payment_intents.create(params={"amount": 3333, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True})
     assert new.status == "succeeded" and 3333 not in {pi.amount for pi in ls.v1.payment_intents.list(params={"limit": 100}).data}
+
+    # Its connector deleted, a payment cannot be refunded, and nothing is claimed on it.
+    call(merchant, "delete", f"/v1/business_profiles/{old.business_profile}/connectors/{old.id}")
+    with pytest.raises(stripe.InvalidRequestError) as gone:
+        merchant.v1.refunds.create(params={"payment_intent": to_capture.id})
+    assert gone.value.code == "connector_not_configured"
+    assert merchant.v1.payment_intents.retrieve(to_capture.id).to_dict().get("amount_refunded") == 0
+    assert merchant.v1.refunds.list(params={"payment_intent": to_capture.id}).data == []

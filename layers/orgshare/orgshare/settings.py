@@ -18,7 +18,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", gt=0)
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
     event_retention_days: int = Field(default=30, alias="EVENT_RETENTION_DAYS", gt=0)
-    act_as_cache_seconds: int = Field(default=60, alias="ACT_AS_CACHE_SECONDS", ge=0)
+    account_cache_seconds: int = Field(default=60, alias="ACCOUNT_CACHE_SECONDS", ge=0)
     # Short enough to answer inside API Gateway's 29 s; the local run gives moto longer (its
     # transactions copy whole tables, and a timed-out, retried transaction would fail its own guard).
     aws_read_timeout_seconds: float = Field(default=5.0, alias="AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)

@@ -35,7 +35,7 @@ def principal(event: APIGatewayProxyEvent) -> Principal:
         target = target.strip()
         if not target.startswith("acct_"):
             raise InvalidRequest("The Stripe-Account header must name an account id (acct_...).", code="account_invalid")
-        who = auth.act_as(who, target, get_settings().act_as_cache_seconds)
+        who = auth.act_as(who, target, get_settings().account_cache_seconds)
     return who
 
 

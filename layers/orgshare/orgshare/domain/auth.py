@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from typing import Any
 
 from orgshare.domain.principal import MODES, Principal
 from orgshare.errors import AuthenticationFailed, PermissionDenied
@@ -61,20 +62,21 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
     )
 
 
-_act_as_cache: dict[tuple[str, str], tuple[float, dict[str, object] | None]] = {}
-_ACT_AS_CACHE_MAX = 10_000
+_account_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+_ACCOUNT_CACHE_MAX = 10_000
 
 
-def _cached_account(org: str, account: str, ttl: float) -> dict[str, object] | None:
-    # Accounts' pools change only when sharing is enabled; a short cache spares a read per request.
+def cached_account(org: str, account: str, max_age: float) -> dict[str, Any] | None:
+    """An account's directory record, read at most once per `max_age` seconds per warm container.
+    What requests need of it (pool, kind, default profile) changes only when sharing is enabled."""
     now = time.monotonic()
-    hit = _act_as_cache.get((org, account))
-    if hit and now - hit[0] < ttl:
+    hit = _account_cache.get((org, account))
+    if hit and now - hit[0] < max_age:
         return hit[1]
     found = directory.get_account(org, account)
-    if len(_act_as_cache) >= _ACT_AS_CACHE_MAX:
-        _act_as_cache.clear()  # a warm container serving many accounts starts over rather than grow
-    _act_as_cache[(org, account)] = (now, found)
+    if len(_account_cache) >= _ACCOUNT_CACHE_MAX:
+        _account_cache.clear()  # a warm container serving many accounts starts over rather than grow
+    _account_cache[(org, account)] = (now, found)
     return found
 
 
@@ -89,13 +91,13 @@ def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal
     )
     if not principal.is_platform_key:
         raise denied
-    account = _cached_account(principal.org, target, cache_seconds)
+    account = cached_account(principal.org, target, cache_seconds)
     if account is None:
         raise denied
     return Principal(
         org=principal.org,
         account=str(account["id"]),
-        kind=account["kind"],  # type: ignore[arg-type]
+        kind=account["kind"],
         pool=str(account["pool"]),
         mode=principal.mode,
         key_id=principal.key_id,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from orgshare.connectors import Card, ConnectorAuthFailed, ProcessorFailed
+from orgshare.connectors import Card, Connector, ConnectorAuthFailed, ProcessorFailed
 from orgshare.domain import payment_methods, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.principal import Principal, RequestInfo
@@ -133,6 +133,8 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
     currency = check_amount(params.amount, params.currency)
     _check_customer(principal, params.customer)
     profile = profiles.profile_id(principal, params.profile)
+    # The connector first: a confirm that cannot run must not have saved the card it was given.
+    connector = profiles.connector_for(principal, profile) if params.confirm else None
     method = _payment_method(principal, params.payment_method, params.payment_method_data)
     intent_id = new_id("pi")
     intent = {
@@ -146,8 +148,8 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
         "status": "requires_confirmation" if method else "requires_payment_method",
     }  # fmt: skip
     created = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
-    if params.confirm:  # created and confirmed in one transaction
-        return _confirm(principal, intent, None, method, None, request, [created])
+    if connector is not None:  # created and confirmed in one transaction
+        return _confirm(principal, intent, None, connector, method, None, request, [created])
     store.commit([store.intent_put(intent, None)], [created])
     return render(intent)
 
@@ -190,14 +192,16 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
     intent = _load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "confirm")
+    connector = profiles.connector_for(principal, intent["profile"])
     method = _payment_method(principal, params.payment_method, params.payment_method_data)
-    return _confirm(principal, intent, intent["version"], method, params.setup_future_usage, request, [])
+    return _confirm(principal, intent, intent["version"], connector, method, params.setup_future_usage, request, [])
 
 
 def _confirm(
     principal: Principal,
     intent: dict[str, Any],
     stored_version: int | None,
+    processor: tuple[dict[str, Any], Connector],
     given: tuple[dict[str, Any], str | None] | None,
     setup_future_usage: str | None,
     request: RequestInfo,
@@ -219,7 +223,7 @@ def _confirm(
         raise InvalidRequest(
             "The payment method belongs to another customer.", code="payment_method_invalid_parameter", param="payment_method"
         )
-    record, connector = profiles.connector_for(principal, intent["profile"])
+    record, connector = processor
     number = number or payment_methods.card_number_for_charge(principal, method)
     card = Card(number, method["card"]["exp_month"], method["card"]["exp_year"])
     capture = intent["capture_method"] != "manual"
@@ -353,6 +357,7 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
         raise InvalidRequest(
             f"Refund amount ({amount}) is greater than the unrefunded amount ({available}).", code="amount_too_large", param="amount"
         )
+    _record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
     refund_id = new_id("re")
     record = {"id": refund_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "amount": amount,
               "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent["id"], "reason": params.reason,
@@ -363,7 +368,6 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
         store.commit([store.intent_put(claimed, intent["version"]), *store.refund_puts(record)], [])
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    _record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
     failure: Exception | None = None
     try:
         result = connector.refund(intent["reference"], amount, idempotency_key=refund_id)
@@ -371,10 +375,9 @@ def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
     except (ConnectorAuthFailed, ProcessorFailed) as exc:
         succeeded, failure = False, exc
     record["status"] = "succeeded" if succeeded else "failed"
-    if succeeded:
-        refunded = {**claimed, "version": claimed["version"] + 1}
-        change = change_record(principal, request, "charge.refunded", _charge(refunded), audience="account")
-        store.commit([store.intent_put(refunded, claimed["version"]), *store.refund_puts(record)], [change])
+    if succeeded:  # the intent already holds the amount (the claim): only the refund and its event are written
+        change = change_record(principal, request, "charge.refunded", _charge(claimed), audience="account")
+        store.commit(store.refund_puts(record), [change])
         return _render_refund(record)
     # Give the claim back: the processor did not refund.
     for _ in range(3):

@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orgshare.connectors import CONNECTORS, Connector
+from orgshare.domain import auth
 from orgshare.domain.principal import Principal
 from orgshare.errors import InvalidRequest, ResourceMissing
 from orgshare.ids import new_id
 from orgshare.params.payments import ConnectorCreate, ConnectorUpdate, ProfileCreate
-from orgshare.storage import directory
+from orgshare.settings import get_settings
 from orgshare.storage import profiles as store
 from orgshare.vault import sealing
 from orgshare.wire.lists import list_object
@@ -59,21 +60,9 @@ def create_profile(principal: Principal, params: ProfileCreate) -> dict[str, Any
     return render_profile(profile)
 
 
-_default_profiles: dict[tuple[str, str], str] = {}
-_DEFAULT_PROFILES_MAX = 10_000
-
-
 def _default_profile(principal: Principal) -> str | None:
-    # An account's default profile is fixed when the account is created, so a warm container keeps it.
-    key = (principal.org, principal.account)
-    if key not in _default_profiles:
-        default = (directory.get_account(principal.org, principal.account) or {}).get("default_profile")
-        if default is None:
-            return None
-        if len(_default_profiles) >= _DEFAULT_PROFILES_MAX:
-            _default_profiles.clear()
-        _default_profiles[key] = default
-    return _default_profiles[key]
+    account = auth.cached_account(principal.org, principal.account, get_settings().account_cache_seconds) or {}
+    return account.get("default_profile")
 
 
 def profile_of(principal: Principal, profile: str | None) -> dict[str, Any]:
@@ -139,15 +128,15 @@ def create_connector(principal: Principal, profile: str, params: ConnectorCreate
 
 
 def _connector(principal: Principal, profile: str, connector: str) -> dict[str, Any]:
-    found = next((c for c in store.connectors_of(principal.org, principal.account, profile) if c["id"] == connector), None)
-    if found is None or found["mode"] != principal.mode:
+    found = store.get_connector(principal.org, principal.account, principal.mode, profile, connector)
+    if found is None:
         raise ResourceMissing("connector", connector)
     return found
 
 
 def list_connectors(principal: Principal, profile: str, url: str) -> dict[str, Any]:
     owner = profile_of(principal, profile)
-    found = [c for c in store.connectors_of(principal.org, principal.account, owner["id"]) if c["mode"] == principal.mode]
+    found = store.connectors_of(principal.org, principal.account, principal.mode, owner["id"])
     return list_object(url, [render_connector(c) for c in found], False)
 
 
@@ -183,13 +172,12 @@ def connector_for(principal: Principal, profile: str, connector: str | None = No
     """For a new payment, the profile's first enabled card connector for the caller's mode; for
     a payment's next step (capture, cancel, refund), the connector that made it, even if disabled
     since: its processor holds the payment. Ready to call."""
-    candidates = store.connectors_of(principal.org, principal.account, profile)
     if connector is not None:
-        record = next((c for c in candidates if c["id"] == connector), None)
+        record = store.get_connector(principal.org, principal.account, principal.mode, profile, connector)
     else:
         record = next(
-            (c for c in candidates
-             if c["mode"] == principal.mode and not c.get("disabled") and "card" in c["enabled_payment_method_types"]),
+            (c for c in store.connectors_of(principal.org, principal.account, principal.mode, profile)
+             if not c.get("disabled") and "card" in c["enabled_payment_method_types"]),
             None,
         )  # fmt: skip
     if record is None:

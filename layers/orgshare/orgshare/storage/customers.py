@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact, versioned_put
 from orgshare.storage.keys import PoolScope
+from orgshare.storage.months import month_of, query_months
 from orgshare.storage.outbox import change_put
 
 BY_MONTH_INDEX = "by_created"
@@ -21,18 +19,13 @@ def _table() -> str:
     return get_settings().data_table
 
 
-def _month(object_id: str) -> str:
-    ms = id_time_ms(object_id) or 0
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m")
-
-
 def _shared_item(scope: PoolScope, shared: dict[str, Any]) -> dict[str, Any]:
     cus = shared["id"]
     item = {"pk": keys.customer_pk(scope, cus), "sk": keys.CUSTOMER_SK, **shared}
     item["overlays"] = item.get("overlays") or None  # DynamoDB refuses an empty set
     if not shared.get("deleted"):
         # Tombstones carry no index keys, so the sparse indexes list live customers only.
-        item["gsi1pk"], item["gsi1sk"] = keys.customers_by_month_pk(scope, _month(cus)), cus
+        item["gsi1pk"], item["gsi1sk"] = keys.customers_by_month_pk(scope, month_of(cus)), cus
         if shared.get("email"):
             item["gsi2pk"], item["gsi2sk"] = keys.customers_by_email_pk(scope, shared["email"]), cus
     return item
@@ -106,21 +99,6 @@ def get_overlays(scope: PoolScope, customers: list[str], account: str) -> dict[s
     return {item["pk"].rsplit("#", 1)[1]: item for item in batch_get(_table(), wanted)}
 
 
-def _months(newest: str, oldest: str, *, descending: bool) -> Iterator[str]:
-    year, month = (int(newest[:4]), int(newest[4:])) if descending else (int(oldest[:4]), int(oldest[4:]))
-    stop = oldest if descending else newest
-    while True:
-        current = f"{year:04d}{month:02d}"
-        yield current
-        if current == stop:
-            return
-        month += -1 if descending else 1
-        if month == 0:
-            year, month = year - 1, 12
-        elif month == 13:
-            year, month = year + 1, 1
-
-
 def list_page(
     scope: PoolScope,
     *,
@@ -145,26 +123,7 @@ def list_page(
             descending=descending,
             limit=limit,
         )
-    newest = _month(before) if before else _month_of_ms(now_ms)
-    oldest = _month(after) if after else _month_of_ms(pool_created_ms)
-    found: list[dict[str, Any]] = []
-    if oldest > newest:  # a cursor from the future, or a clock skew: nothing can lie between
-        return found
-    for month in _months(newest, oldest, descending=descending):
-        found += query_range(
-            _table(),
-            ("gsi1pk", keys.customers_by_month_pk(scope, month)),
-            "gsi1sk",
-            index=BY_MONTH_INDEX,
-            after=after,
-            before=before,
-            descending=descending,
-            limit=limit - len(found),
-        )
-        if len(found) >= limit:
-            break
-    return found
-
-
-def _month_of_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m")
+    return query_months(
+        _table(), ("gsi1pk", lambda month: keys.customers_by_month_pk(scope, month)), "gsi1sk", index=BY_MONTH_INDEX,
+        after=after, before=before, oldest_ms=pool_created_ms, now_ms=now_ms, limit=limit,
+    )  # fmt: skip

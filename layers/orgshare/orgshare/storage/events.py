@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item
+from orgshare.storage.months import month_of, query_months
 
 
 def _table() -> str:
     return get_settings().events_table
-
-
-def month_of(object_id: str) -> str:
-    return datetime.fromtimestamp((id_time_ms(object_id) or 0) / 1000, tz=UTC).strftime("%Y%m")
-
-
-def _months_back(now_ms: int, days: int) -> list[str]:
-    """The month buckets an event of the last `days` days can be in, newest first."""
-    newest = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-    oldest = datetime.fromtimestamp(now_ms / 1000 - days * 86_400, tz=UTC)
-    months, year, month = [], newest.year, newest.month
-    while (year, month) >= (oldest.year, oldest.month):
-        months.append(f"{year:04d}{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
 
 
 def _write_all(requests: list[dict[str, Any]]) -> None:
@@ -62,22 +47,10 @@ def list_events(
 ) -> list[dict[str, Any]]:
     """Up to `limit` events of an owner with ids strictly between after and before; newest first
     unless only `after` is set."""
-    descending = after is None or before is not None
-    months = _months_back(now_ms, retention_days)
-    if before:
-        months = [m for m in months if m <= month_of(before)]
-    if after:
-        months = [m for m in months if m >= month_of(after)]
-    if not descending:
-        months.reverse()
-    found: list[dict[str, Any]] = []
-    for month in months:
-        found += query_range(
-            _table(), ("pk", keys.events_pk(org, mode, owner, month)), "sk",
-            after=after, before=before, descending=descending, limit=limit - len(found),
-        )  # fmt: skip
-        if len(found) >= limit:
-            break
+    found = query_months(
+        _table(), ("pk", lambda month: keys.events_pk(org, mode, owner, month)), "sk",
+        after=after, before=before, oldest_ms=now_ms - retention_days * 86_400_000, now_ms=now_ms, limit=limit,
+    )  # fmt: skip
     return [item["event"] for item in found]
 
 

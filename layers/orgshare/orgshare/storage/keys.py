@@ -128,8 +128,9 @@ def profile_sk(account: str, profile: str) -> str:
     return f"PRO#{account}#{profile}"
 
 
-def connector_sk(account: str, profile: str, connector: str) -> str:
-    return f"MCA#{account}#{profile}#{connector}"
+def connector_sk(account: str, mode: str, profile: str, connector: str) -> str:
+    # A profile serves both modes; its connectors are test or live, and the mode is in the key.
+    return f"MCA#{account}#{mode}#{profile}#{connector}"
 
 
 # Payments belong to the account that made them: keyed by organization, account and mode.

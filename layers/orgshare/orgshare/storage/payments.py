@@ -3,7 +3,6 @@ card usage records in the card's own partition."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from orgshare.ids import id_time_ms
@@ -11,15 +10,12 @@ from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.dynamo import batch_get, key, query_range, to_item, transact, versioned_put
 from orgshare.storage.keys import PoolScope
+from orgshare.storage.months import month_of, query_months
 from orgshare.storage.outbox import change_put
 
 
 def _table() -> str:
     return get_settings().data_table
-
-
-def _month(object_id: str) -> str:
-    return datetime.fromtimestamp((id_time_ms(object_id) or 0) / 1000, tz=UTC).strftime("%Y%m")
 
 
 def intent_key(org: str, account: str, mode: str, intent: str) -> dict[str, Any]:
@@ -28,7 +24,7 @@ def intent_key(org: str, account: str, mode: str, intent: str) -> dict[str, Any]
 
 def intent_put(intent: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
     org, account, mode = intent["org"], intent["account"], intent["mode"]
-    index = {"gsi1pk": keys.payment_intents_by_month_pk(org, account, mode, _month(intent["id"])), "gsi1sk": intent["id"]}
+    index = {"gsi1pk": keys.payment_intents_by_month_pk(org, account, mode, month_of(intent["id"])), "gsi1sk": intent["id"]}
     return versioned_put(_table(), {**to_item({**intent, **index}), **intent_key(org, account, mode, intent["id"])}, expected_version)
 
 
@@ -76,25 +72,10 @@ def list_intents(
     org: str, account: str, mode: str, *, limit: int, after: str | None, before: str | None, oldest_ms: int, now_ms: int
 ) -> list[dict[str, Any]]:
     """The account's payment intents with ids strictly between after and before, by month bucket."""
-    descending = after is None or before is not None
-    newest = _month(before) if before else datetime.fromtimestamp(now_ms / 1000, tz=UTC).strftime("%Y%m")
-    oldest = _month(after) if after else datetime.fromtimestamp(oldest_ms / 1000, tz=UTC).strftime("%Y%m")
-    months: list[str] = []
-    year, month = int(newest[:4]), int(newest[4:])
-    while f"{year:04d}{month:02d}" >= oldest:
-        months.append(f"{year:04d}{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    if not descending:
-        months.reverse()
-    found: list[dict[str, Any]] = []
-    for bucket in months:
-        found += query_range(
-            _table(), ("gsi1pk", keys.payment_intents_by_month_pk(org, account, mode, bucket)), "gsi1sk", index="by_created",
-            after=after, before=before, descending=descending, limit=limit - len(found),
-        )  # fmt: skip
-        if len(found) >= limit:
-            break
-    return found
+    return query_months(
+        _table(), ("gsi1pk", lambda month: keys.payment_intents_by_month_pk(org, account, mode, month)), "gsi1sk", index="by_created",
+        after=after, before=before, oldest_ms=oldest_ms, now_ms=now_ms, limit=limit,
+    )  # fmt: skip
 
 
 def usage_of(

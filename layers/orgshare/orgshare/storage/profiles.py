@@ -27,20 +27,26 @@ def list_profiles(org: str, account: str) -> list[dict[str, Any]]:
     return query_range(_table(), ("pk", keys.org_pk(org)), "sk", prefix=keys.profile_sk(account, ""), descending=False, limit=1000)
 
 
+def _connector_key(org: str, account: str, mode: str, profile: str, connector: str) -> dict[str, Any]:
+    return key(keys.org_pk(org), keys.connector_sk(account, mode, profile, connector))
+
+
 def put_connector(connector: dict[str, Any], expected_version: int | None) -> None:
-    sk = keys.connector_sk(connector["account"], connector["profile"], connector["id"])
-    transact([versioned_put(_table(), {**to_item(connector), **key(keys.org_pk(connector["org"]), sk)}, expected_version)])
+    at = _connector_key(connector["org"], connector["account"], connector["mode"], connector["profile"], connector["id"])
+    transact([versioned_put(_table(), {**to_item(connector), **at}, expected_version)])
 
 
 def delete_connector(connector: dict[str, Any]) -> None:
-    client().delete_item(
-        TableName=_table(),
-        Key=key(keys.org_pk(connector["org"]), keys.connector_sk(connector["account"], connector["profile"], connector["id"])),
-    )
+    at = _connector_key(connector["org"], connector["account"], connector["mode"], connector["profile"], connector["id"])
+    client().delete_item(TableName=_table(), Key=at)
 
 
-def connectors_of(org: str, account: str, profile: str) -> list[dict[str, Any]]:
-    """A profile's connectors, oldest first (the first enabled one for a mode is the one used)."""
-    return query_range(
-        _table(), ("pk", keys.org_pk(org)), "sk", prefix=keys.connector_sk(account, profile, ""), descending=False, limit=100
-    )
+def get_connector(org: str, account: str, mode: str, profile: str, connector: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=_connector_key(org, account, mode, profile, connector))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
+def connectors_of(org: str, account: str, mode: str, profile: str) -> list[dict[str, Any]]:
+    """A profile's connectors of one mode, oldest first (the first enabled one is the one used)."""
+    prefix = keys.connector_sk(account, mode, profile, "")
+    return query_range(_table(), ("pk", keys.org_pk(org)), "sk", prefix=prefix, descending=False, limit=100)
