@@ -44,11 +44,6 @@ def create_organization(org: dict[str, Any], platform: dict[str, Any], profile: 
     )
 
 
-def get_organization(org: str) -> dict[str, Any] | None:
-    answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.ORG_SK))
-    return from_item(answer["Item"]) if "Item" in answer else None
-
-
 def create_account(account: dict[str, Any], profile: dict[str, Any]) -> None:
     """An account, its pool membership and its default business profile, together."""
     transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account), _profile(profile)])
