@@ -23,6 +23,7 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     env = tpl.function_environment(template, physical)
     env["AWS_READ_TIMEOUT_SECONDS"] = "60"  # moto copies whole tables in a transaction: give it time
+    env["ALLOW_LOOPBACK_WEBHOOKS"] = "true"  # receivers on 127.0.0.1 are the point of a local run
     env.update(overrides)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgshare.api.observability import logger, tracer
+from orgshare.observability import logger, tracer
 from orgshare.domain import auth
 from orgshare.errors import AuthenticationFailed
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgshare.api.observability import count, logger, metrics, tracer
+from orgshare.observability import count, logger, metrics, tracer
 from orgshare.domain import delivery
 
 processor = BatchProcessor(event_type=EventType.SQS)

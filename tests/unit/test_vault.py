@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from orgshare import admin
-from orgshare.api.observability import logger
+from orgshare.observability import logger
 from orgshare.domain import auth, payment_methods
 from orgshare.domain.principal import RequestInfo
 from orgshare.errors import CardError

@@ -32,6 +32,11 @@ class Settings(BaseModel):
     # Only the functions that save payment methods are given these (and the KMS grants for them).
     vault_key_id: str | None = Field(default=None, alias="VAULT_KEY_ID")
     fingerprint_key_id: str | None = Field(default=None, alias="FINGERPRINT_KEY_ID")
+    # The HMAC key (in KMS) behind keyed hashes of secrets: API key lookups, idempotency fingerprints.
+    lookup_key_id: str | None = Field(default=None, alias="LOOKUP_KEY_ID")
+    # Test-mode webhook endpoints on loopback (http://localhost): only the local system turns this on;
+    # in a deployed stack loopback is the Lambda runtime's own API.
+    allow_loopback_webhooks: bool = Field(default=False, alias="ALLOW_LOOPBACK_WEBHOOKS")
 
     def retry_delays(self) -> list[int]:
         return [int(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]

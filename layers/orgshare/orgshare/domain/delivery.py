@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from orgshare import messaging
-from orgshare.api.observability import logger
+from orgshare.observability import logger
 from orgshare.domain import endpoint_urls, webhooks
 from orgshare.errors import InvalidRequest
 from orgshare.settings import get_settings

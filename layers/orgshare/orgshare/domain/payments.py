@@ -149,7 +149,7 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
     }  # fmt: skip
     created = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
     if connector is not None:  # created and confirmed in one transaction
-        return _confirm(principal, intent, None, connector, method, None, request, [created])
+        return _confirm(principal, intent, None, connector, method, None, params.off_session, request, [created])
     store.commit([store.intent_put(intent, None)], [created])
     return render(intent)
 
@@ -194,7 +194,7 @@ def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, 
         raise _unexpected(intent, "confirm")
     connector = profiles.connector_for(principal, intent["profile"])
     method = _payment_method(principal, params.payment_method, params.payment_method_data)
-    return _confirm(principal, intent, intent["version"], connector, method, params.setup_future_usage, request, [])
+    return _confirm(principal, intent, intent["version"], connector, method, params.setup_future_usage, params.off_session, request, [])
 
 
 def _confirm(
@@ -204,11 +204,15 @@ def _confirm(
     processor: tuple[dict[str, Any], Connector],
     given: tuple[dict[str, Any], str | None] | None,
     setup_future_usage: str | None,
+    off_session: bool | str | None,
     request: RequestInfo,
     changes: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """One connector call, then one transaction: the intent (new, or guarded by `stored_version`),
-    its charge's usage record, an attachment for setup_future_usage, and the events."""
+    its charge's usage record, an attachment for setup_future_usage, and the events.
+
+    Unless the caller says (`off_session`), charging a card another account of the pool saved is a
+    merchant-initiated payment: that customer is not in this account's checkout to authenticate."""
     intent_id = intent["id"]
     if given is None and intent.get("payment_method"):
         given = payment_methods.visible(principal, intent["payment_method"]), None
@@ -229,8 +233,10 @@ def _confirm(
     capture = intent["capture_method"] != "manual"
     with _processor_call(record["connector_name"]):
         result = connector.authorize(
-            card, intent["amount"], intent["currency"], capture=capture, idempotency_key=f"{intent_id}-{intent['version']}"
-        )
+            card, intent["amount"], intent["currency"], capture=capture,
+            off_session=bool(off_session) if off_session is not None else method.get("owner") != principal.account,
+            idempotency_key=f"{intent_id}-{intent['version']}",
+        )  # fmt: skip
 
     now = int(time.time())
     new = {

@@ -60,6 +60,8 @@ class PaymentIntentCreate(Params):
     payment_method_data: PaymentMethodData | None = None
     payment_method_types: list[Literal["card"]] | None = None
     confirm: bool = False
+    # Stripe's: the customer is not in the checkout flow (true, or "one_off" / "recurring"); only with confirm.
+    off_session: bool | Literal["one_off", "recurring"] | None = None
     setup_future_usage: Literal["on_session", "off_session"] | None = None
     capture_method: Literal["automatic", "automatic_async", "manual"] = "automatic_async"
     metadata: Metadata = None
@@ -80,6 +82,7 @@ class PaymentIntentUpdate(Params):
 class PaymentIntentConfirm(Params):
     payment_method: Id | None = None
     payment_method_data: PaymentMethodData | None = None
+    off_session: bool | Literal["one_off", "recurring"] | None = None
     setup_future_usage: Literal["on_session", "off_session"] | None = None
 
 

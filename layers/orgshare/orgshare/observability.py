@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from orgshare.api.masking import CardDataFilter
+from orgshare.masking import CardDataFilter
 
 logger = Logger()
 logger.addFilter(CardDataFilter())
