@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgshare.observability import logger, tracer
 from orgshare.domain import auth
 from orgshare.errors import AuthenticationFailed
+from orgshare.observability import logger, tracer
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgshare.observability import count, logger, metrics, tracer
 from orgshare.domain import delivery
+from orgshare.observability import count, logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

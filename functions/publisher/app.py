@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgshare.observability import count, logger, metrics, tracer
 from orgshare.domain import events
+from orgshare.observability import count, logger, metrics, tracer
 from orgshare.storage.outbox import change_from_stream
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from orgshare import admin
-from orgshare.observability import logger
 from orgshare.domain import auth, payment_methods
 from orgshare.domain.principal import RequestInfo
 from orgshare.errors import CardError
+from orgshare.observability import logger
 from orgshare.params.payment_methods import CardInput, PaymentMethodCreate, PaymentMethodRetrieve
 from orgshare.vault import sealing
 from orgshare.vault.cards import brand_of, check_card

@@ -13,9 +13,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgshare.api import idempotency, request
-from orgshare.observability import count, logger, metrics, tracer
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import ApiError, Conflict, InvalidRequest, UnrecognizedUrl
+from orgshare.observability import count, logger, metrics, tracer
 from orgshare.params.common import Params
 from orgshare.storage.dynamo import ConditionFailed
 

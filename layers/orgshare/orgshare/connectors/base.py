@@ -50,9 +50,7 @@ class Connector(Protocol):
 
     def __init__(self, credentials: dict[str, str], settings: dict[str, Any], livemode: bool) -> None: ...
 
-    def authorize(
-        self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str
-    ) -> ChargeResult:
+    def authorize(self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str) -> ChargeResult:
         """`off_session`: the customer is not there to authenticate (a merchant-initiated payment)."""
         ...
 

@@ -32,9 +32,7 @@ class TestConnector:
     def _reference(self, idempotency_key: str) -> str:
         return "sim_" + hashlib.sha256(f"{self.api_key}:{idempotency_key}".encode()).hexdigest()[:20]
 
-    def authorize(
-        self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str
-    ) -> ChargeResult:
+    def authorize(self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str) -> ChargeResult:
         del amount, currency, off_session
         status, code, decline_code, message = _OUTCOMES.get(card.number, ("succeeded", None, None, None))
         if status == "succeeded" and not capture:

@@ -43,9 +43,7 @@ class StripeConnector:
         api = LIVE_API if livemode else str(settings.get("api_base") or LIVE_API)
         self.client = stripe.StripeClient(credentials["secret_key"], base_addresses={"api": api}, max_network_retries=2)
 
-    def authorize(
-        self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str
-    ) -> ChargeResult:
+    def authorize(self, card: Card, amount: int, currency: str, *, capture: bool, off_session: bool, idempotency_key: str) -> ChargeResult:
         import stripe
 
         del off_session

@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import Any
 
 from orgshare import messaging
-from orgshare.observability import logger
 from orgshare.domain import endpoint_urls, webhooks
 from orgshare.errors import InvalidRequest
+from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import events as events_store
 from orgshare.storage import webhooks as webhooks_store
