@@ -50,6 +50,9 @@ def _clear_caches() -> None:
     from orgshare.api import idempotency
 
     idempotency._persistence.cache_clear()
+    from orgshare.vault import keyed_hash
+
+    keyed_hash.forget_keys()  # derived from the KMS key of the test that made them
 
 
 @pytest.fixture

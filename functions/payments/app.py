@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
-from orgshare.domain import payments
+from orgshare.domain import payments, refunds
 from orgshare.params.payments import (
     PaymentIntentCancel,
     PaymentIntentCapture,
@@ -59,19 +59,19 @@ def cancel_payment_intent(intent: str) -> Response[str]:
 
 @app.post("/v1/refunds")
 def create_refund() -> Response[str]:
-    return api.write(RefundCreate, payments.refund)
+    return api.write(RefundCreate, refunds.create)
 
 
 @app.get("/v1/refunds")
 def list_refunds() -> Response[str]:
     who, params = api.read(RefundList)
-    return api.ok(payments.list_refunds(who, params, "/v1/refunds"))
+    return api.ok(refunds.list_refunds(who, params, "/v1/refunds"))
 
 
 @app.get("/v1/refunds/<refund>")
 def retrieve_refund(refund: str) -> Response[str]:
     who, _params = api.read(PaymentIntentRetrieve)
-    return api.ok(payments.retrieve_refund(who, refund))
+    return api.ok(refunds.retrieve(who, refund))
 
 
 lambda_handler = api.handler()

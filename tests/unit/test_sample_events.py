@@ -15,7 +15,7 @@ from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, webhooks
+from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, refunds, webhooks
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
 from orgshare.params.customers import CustomerCreate
@@ -68,7 +68,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     intent = payments.create(caller_who, PaymentIntentCreate.model_validate(intent_params), RequestInfo("req_seed"))
     refunded = confirmed and path.stem != "payments_capture"
     refund = (
-        payments.refund(caller_who, RefundCreate(payment_intent=intent["id"], amount=100), RequestInfo("req_seed"))
+        refunds.create(caller_who, RefundCreate(payment_intent=intent["id"], amount=100), RequestInfo("req_seed"))
         if refunded
         else {"id": "re_none"}
     )

@@ -3,7 +3,7 @@
     python -m orgshare.admin create-org --name "Rocket Inc" --stack orgshare-dev   # a deployed stack
     python -m orgshare.admin create-org --name "Rocket Inc" --local                # make run's system
 
-Keys are printed once and stored only as hashes.
+Keys are printed once and stored only as keyed hashes.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ _OUTPUT_TO_ENV = {
     "DataTableName": "DATA_TABLE",
     "EventsTableName": "EVENTS_TABLE",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
+    "LookupKeyArn": "LOOKUP_KEY_ID",  # keys are stored as keyed hashes
 }
 
 

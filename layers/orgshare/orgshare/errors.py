@@ -10,6 +10,7 @@ DOC_URL = "https://docs.stripe.com/error-codes"
 class ApiError(Exception):
     status = 400
     type = "invalid_request_error"
+    code: str | None = None  # a subclass's default code
     # True for an error raised after its request's changes were committed (a card decline): the
     # idempotency layer stores it as the answer instead of forgetting the request.
     stored = False
@@ -17,7 +18,7 @@ class ApiError(Exception):
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = code if code is not None else type(self).code
         self.param = param
 
     def body(self) -> dict[str, Any]:

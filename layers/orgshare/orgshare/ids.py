@@ -6,7 +6,6 @@ sort key of ids orders objects by creation and an id alone says which time bucke
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 
@@ -44,12 +43,8 @@ def id_time_ms(object_id: str) -> int | None:
 
 
 def new_secret_key(mode: str) -> str:
-    # 48 base62 characters carry about 285 bits: a plain hash is enough to store it safely.
+    # 48 base62 characters carry about 285 bits; it is stored only as a keyed hash (vault.keyed_hash).
     return f"sk_{mode}_{_random(48)}"
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def redact_key(secret: str) -> str:

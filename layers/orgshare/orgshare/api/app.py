@@ -16,7 +16,7 @@ from orgshare.api import idempotency, request
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import ApiError, Conflict, InvalidRequest, UnrecognizedUrl
 from orgshare.observability import count, logger, metrics, tracer
-from orgshare.params.common import Params
+from orgshare.params.common import Params, parse
 from orgshare.storage.dynamo import ConditionFailed
 
 P = TypeVar("P", bound=Params)
@@ -73,19 +73,18 @@ class Api:
         event = self.resolver.current_event
         who = request.principal(event)
         info = request.request_info(event)
-        # The raw body (text, or base64 for binary) is what the client sent: compare that.
-        raw = event.body if event.http_method == "POST" else event.query_string_parameters
-        fingerprint = {"method": event.http_method, "path": event.path, "body": raw}
+        raw = request.raw_params(event)
+        shape = {"method": event.http_method, "path": event.path, "params": raw}
 
         def run() -> dict[str, Any]:
             try:
-                return {"status": 200, "body": operation(who, request.params(event, model), info)}
+                return {"status": 200, "body": operation(who, parse(model, raw), info)}
             except ApiError as error:
                 if not error.stored:
                     raise  # nothing was written: the key stays free
                 return {"status": error.status, "body": error.body()}
 
-        answer, replayed = idempotency.run(who, info.idempotency_key, fingerprint, run, self.resolver.lambda_context)
+        answer, replayed = idempotency.run(who, info.idempotency_key, shape, run, self.resolver.lambda_context)
         if answer["status"] >= 400:
             count("ClientErrors")
         return _json(answer["status"], answer["body"], {"Idempotent-Replayed": "true"} if replayed else None)

@@ -3,10 +3,17 @@
 The key is scoped to the organization, mode and acting account; the stored fingerprint is the
 method, path and parameters, so the same key with other parameters or on another endpoint is an
 idempotency_error. A request that raises (bad input, missing object) leaves no record behind.
+
+What the record keeps is safe to lose with the table: the fingerprint is a keyed hash (the key is
+derived in KMS, see vault.keyed_hash) of the parameters with any CVC left out, so a stored record
+cannot be brute-forced back into a card number; and the answer kept for replay has its one-time
+secrets (a new API key's, a webhook endpoint's signing secret) redacted: only the first answer
+shows them, as only the first creation may.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -14,14 +21,18 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError, IdempotencyValidationError
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgshare.domain.principal import Principal
 from orgshare.errors import IdempotencyFailed, IdempotencyInProgress, InvalidRequest
 from orgshare.settings import get_settings
 from orgshare.storage.dynamo import client
+from orgshare.vault.keyed_hash import IDEMPOTENCY, keyed_hash
 
 MAX_KEY_LENGTH = 255
+_NEVER_KEPT = frozenset({"cvc", "cvv"})  # PCI DSS 3.3.1.2: no security code in any form after the request
+_ONE_TIME_SECRETS = ("secret",)  # response fields shown once: API key secrets, webhook signing secrets
 
 
 @lru_cache(maxsize=1)
@@ -34,15 +45,48 @@ def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
     return {**response, "replayed": True}
 
 
+def _without_cvc(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_cvc(v) for k, v in value.items() if k not in _NEVER_KEPT}
+    if isinstance(value, list):
+        return [_without_cvc(v) for v in value]
+    return value
+
+
+def fingerprint(request: dict[str, Any]) -> str:
+    """A keyed hash of a canonical form of the request (method, path, decoded parameters), so the
+    same parameters sent as a form or as JSON, in any order, are the same request."""
+    canonical = json.dumps(_without_cvc(request), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return keyed_hash(IDEMPOTENCY, canonical)
+
+
+def _redacted(secret: Any) -> Any:
+    if not isinstance(secret, str):
+        return secret
+    prefix, _, _ = secret.rpartition("_")
+    return f"{prefix}_****{secret[-4:]}" if prefix else "****"
+
+
+def _for_storage(answer: dict[str, Any]) -> dict[str, Any]:
+    body = answer.get("result", {}).get("body")
+    if not isinstance(body, dict) or not any(field in body for field in _ONE_TIME_SECRETS):
+        return answer
+    kept = {**body, **{field: _redacted(body[field]) for field in _ONE_TIME_SECRETS if field in body}}
+    return {**answer, "result": {**answer["result"], "body": kept}}
+
+
+_SERIALIZER = CustomDictSerializer(to_dict=_for_storage, from_dict=lambda stored: stored)
+
+
 def run(
     principal: Principal,
     key: str | None,
-    fingerprint: dict[str, Any],
+    request: dict[str, Any],
     operation: Callable[[], dict[str, Any]],
     lambda_context: LambdaContext | None,
 ) -> tuple[dict[str, Any], bool]:
-    """The operation's result, or the stored result of an earlier request with the same key,
-    and whether it was a replay."""
+    """The operation's result, or the stored result of an earlier request with the same key and
+    the same `request` (method, path, parameters), and whether it was a replay."""
     if key is None:
         return operation(), False
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -60,8 +104,10 @@ def run(
         del data  # only what identifies the request; the operation closes over its inputs
         return {"result": operation()}
 
-    guarded = idempotent_function(data_keyword_argument="data", persistence_store=_persistence(), config=config)(once)
-    data = {"scope": [principal.org, principal.mode, principal.account, key], "request": fingerprint}
+    guarded = idempotent_function(
+        data_keyword_argument="data", persistence_store=_persistence(), config=config, output_serializer=_SERIALIZER
+    )(once)
+    data = {"scope": [principal.org, principal.mode, principal.account, key], "request": fingerprint(request)}
     try:
         answer = guarded(data=data)
     except IdempotencyValidationError:

@@ -39,19 +39,22 @@ def principal(event: APIGatewayProxyEvent) -> Principal:
     return who
 
 
-def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
-    """Query parameters (GET, DELETE) or the body (POST), validated into `model`."""
+def raw_params(event: APIGatewayProxyEvent) -> dict[str, Any]:
+    """Query parameters (GET, DELETE) or the body (POST), decoded but not yet validated."""
     if event.http_method == "POST":
-        raw: dict[str, Any] = decode_body(
+        return decode_body(
             event.body,
             is_base64=bool(event.is_base64_encoded),
             content_type=event.headers.get("Content-Type") or "",
             max_bytes=get_settings().max_body_bytes,
         )
-    else:
-        pairs = [(k, v) for k, values in (event.multi_value_query_string_parameters or {}).items() for v in values]
-        raw = decode_query(urlencode(pairs))
-    return parse(model, raw)
+    pairs = [(k, v) for k, values in (event.multi_value_query_string_parameters or {}).items() for v in values]
+    return decode_query(urlencode(pairs))
+
+
+def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
+    """The request's parameters, validated into `model`."""
+    return parse(model, raw_params(event))
 
 
 def request_info(event: APIGatewayProxyEvent) -> RequestInfo:

@@ -8,9 +8,10 @@ from typing import Any
 
 from orgshare.domain.principal import Kind, Mode, Principal
 from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
-from orgshare.ids import hash_secret, new_id, new_secret_key, redact_key
+from orgshare.ids import new_id, new_secret_key, redact_key
 from orgshare.params.accounts import AccountCreate, AccountList, ApiKeyCreate, ApiKeyList
 from orgshare.storage import directory
+from orgshare.vault.keyed_hash import API_KEY, keyed_hash
 from orgshare.wire.lists import list_object, page
 
 
@@ -85,7 +86,7 @@ def _mint_key(org: str, account: str, mode: Mode, name: str | None, expires_at: 
         "created": int(time.time()),
         "expires_at": expires_at,
     }
-    directory.create_api_key(record, hash_secret(secret))
+    directory.create_api_key(record, keyed_hash(API_KEY, secret))
     return record, secret
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from orgshare.domain.principal import MODES, Principal
 from orgshare.errors import AuthenticationFailed, PermissionDenied
-from orgshare.ids import hash_secret, redact_key
+from orgshare.ids import redact_key
 from orgshare.storage import directory
+from orgshare.vault.keyed_hash import API_KEY, keyed_hash
 
 NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -42,7 +43,7 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
     mode = secret[3:7] if secret.startswith(("sk_test_", "sk_live_")) else None
     if mode not in MODES or len(secret) > 200:
         raise invalid
-    record = directory.get_api_key_by_hash(hash_secret(secret))
+    record = directory.get_api_key_by_hash(keyed_hash(API_KEY, secret))
     if record is None or record["mode"] != mode:
         raise invalid
     expires_at = record.get("expires_at")

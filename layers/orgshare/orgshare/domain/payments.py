@@ -1,4 +1,4 @@
-"""PaymentIntents and refunds. A payment belongs to the account that made it and runs through
+"""PaymentIntents (refunds are in refunds.py). A payment belongs to the account that made it and runs through
 that account's connector; the card may have been saved by any account of the pool.
 
 Confirming is one connector call and one transaction (the intent, its charge, the card's usage
@@ -30,8 +30,6 @@ from orgshare.params.payments import (
     PaymentIntentList,
     PaymentIntentUpdate,
     PaymentMethodData,
-    RefundCreate,
-    RefundList,
 )
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payments as store
@@ -41,7 +39,7 @@ from orgshare.wire.lists import list_object, page
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_capture", "requires_action")
-_PRIVATE = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference")
+PRIVATE_FIELDS = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference")
 
 
 class PaymentDeclined(CardError):
@@ -63,7 +61,7 @@ class PaymentDeclined(CardError):
 
 
 def render(intent: dict[str, Any]) -> dict[str, Any]:
-    rendered = {k: v for k, v in intent.items() if k not in _PRIVATE}
+    rendered = {k: v for k, v in intent.items() if k not in PRIVATE_FIELDS}
     rendered["livemode"] = intent["mode"] == "live"
     rendered["object"] = "payment_intent"
     for field in ("customer", "description", "payment_method", "latest_charge", "last_payment_error", "next_action", "setup_future_usage",
@@ -73,7 +71,7 @@ def render(intent: dict[str, Any]) -> dict[str, Any]:
     return rendered
 
 
-def _load(principal: Principal, intent: str) -> dict[str, Any]:
+def load(principal: Principal, intent: str) -> dict[str, Any]:
     found = store.get_intent(principal.org, principal.account, principal.mode, intent)
     if found is None:
         raise ResourceMissing("payment_intent", intent)
@@ -106,7 +104,7 @@ def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodDat
 
 
 @contextmanager
-def _processor_call(connector_name: str) -> Iterator[None]:
+def processor_call(connector_name: str) -> Iterator[None]:
     """A connector's failures as API errors; nothing has been written when they are raised."""
     try:
         yield
@@ -155,11 +153,11 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
 
 
 def retrieve(principal: Principal, intent: str) -> dict[str, Any]:
-    return render(_load(principal, intent))
+    return render(load(principal, intent))
 
 
 def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, request: RequestInfo) -> dict[str, Any]:
-    intent = _load(principal, intent_id)
+    intent = load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "update")
     new = dict(intent)
@@ -189,7 +187,7 @@ def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, re
 
 
 def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, request: RequestInfo) -> dict[str, Any]:
-    intent = _load(principal, intent_id)
+    intent = load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "confirm")
     connector = profiles.connector_for(principal, intent["profile"])
@@ -231,7 +229,7 @@ def _confirm(
     number = number or payment_methods.card_number_for_charge(principal, method)
     card = Card(number, method["card"]["exp_month"], method["card"]["exp_year"])
     capture = intent["capture_method"] != "manual"
-    with _processor_call(record["connector_name"]):
+    with processor_call(record["connector_name"]):
         result = connector.authorize(
             card, intent["amount"], intent["currency"], capture=capture,
             off_session=bool(off_session) if off_session is not None else method.get("owner") != principal.account,
@@ -281,14 +279,14 @@ def _confirm(
         store.commit([store.intent_put(new, stored_version), *writes], [*changes, *outcome])
     except ConditionFailed:
         # Another confirm won the race with the same processor idempotency key: its result stands.
-        return render(_load(principal, intent_id))
+        return render(load(principal, intent_id))
     if new["status"] == "requires_payment_method":
         raise PaymentDeclined(render(new))
     return render(new)
 
 
 def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, request: RequestInfo) -> dict[str, Any]:
-    intent = _load(principal, intent_id)
+    intent = load(principal, intent_id)
     if intent["status"] != "requires_capture":
         raise _unexpected(intent, "capture")
     amount = params.amount_to_capture if params.amount_to_capture is not None else intent["amount_capturable"]
@@ -297,7 +295,7 @@ def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, 
             f"amount_to_capture must be between 1 and {intent['amount_capturable']}.", code="amount_too_large", param="amount_to_capture"
         )
     record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
-    with _processor_call(record["connector_name"]):
+    with processor_call(record["connector_name"]):
         result = connector.capture(intent["reference"], amount, idempotency_key=f"{intent_id}-capture-{intent['version']}")
     if result.status != "succeeded":
         raise InvalidRequest("The processor refused the capture.", code="capture_failed")
@@ -306,17 +304,17 @@ def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, 
     try:
         store.commit([store.intent_put(new, intent["version"])], [change])
     except ConditionFailed:
-        return render(_load(principal, intent_id))
+        return render(load(principal, intent_id))
     return render(new)
 
 
 def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, request: RequestInfo) -> dict[str, Any]:
-    intent = _load(principal, intent_id)
+    intent = load(principal, intent_id)
     if intent["status"] not in CANCELABLE:
         raise _unexpected(intent, "cancel")
     if intent.get("reference"):  # the processor holds an authorization (or an unfinished payment): release it first
         record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
-        with _processor_call(record["connector_name"]):
+        with processor_call(record["connector_name"]):
             connector.void(intent["reference"], idempotency_key=f"{intent_id}-cancel-{intent['version']}")
     new = {**intent, "version": intent["version"] + 1, "status": "canceled", "amount_capturable": 0,
            "canceled_at": int(time.time()), "cancellation_reason": params.cancellation_reason}  # fmt: skip
@@ -345,78 +343,3 @@ def list_intents(principal: Principal, params: PaymentIntentList, url: str) -> d
 
     intents, has_more = page(params, fetch)
     return list_object(url, [render(i) for i in intents], has_more)
-
-
-def _render_refund(refund: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in refund.items() if k not in _PRIVATE} | {"object": "refund"}
-
-
-def refund(principal: Principal, params: RefundCreate, request: RequestInfo) -> dict[str, Any]:
-    """Claims the amount on the intent first (guarded by its version), then asks the processor,
-    then records the outcome: two refunds racing can never return more than was captured."""
-    intent = _load(principal, params.payment_intent)
-    if intent["status"] != "succeeded":
-        raise InvalidRequest("Only a succeeded payment can be refunded.", code="charge_not_refundable", param="payment_intent")
-    available = intent["amount_received"] - intent["amount_refunded"]
-    amount = params.amount if params.amount is not None else available
-    if amount <= 0 or amount > available:
-        raise InvalidRequest(
-            f"Refund amount ({amount}) is greater than the unrefunded amount ({available}).", code="amount_too_large", param="amount"
-        )
-    _record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
-    refund_id = new_id("re")
-    record = {"id": refund_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "amount": amount,
-              "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent["id"], "reason": params.reason,
-              "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None}, "created": int(time.time()),
-              "status": "pending"}  # fmt: skip
-    claimed = {**intent, "version": intent["version"] + 1, "amount_refunded": intent["amount_refunded"] + amount}
-    try:
-        store.commit([store.intent_put(claimed, intent["version"]), *store.refund_puts(record)], [])
-    except ConditionFailed:
-        raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    failure: Exception | None = None
-    try:
-        result = connector.refund(intent["reference"], amount, idempotency_key=refund_id)
-        succeeded = result.status == "succeeded"
-    except (ConnectorAuthFailed, ProcessorFailed) as exc:
-        succeeded, failure = False, exc
-    record["status"] = "succeeded" if succeeded else "failed"
-    if succeeded:  # the intent already holds the amount (the claim): only the refund and its event are written
-        change = change_record(principal, request, "charge.refunded", _charge(claimed), audience="account")
-        store.commit(store.refund_puts(record), [change])
-        return _render_refund(record)
-    # Give the claim back: the processor did not refund.
-    for _ in range(3):
-        current = _load(principal, intent["id"])
-        restored = {**current, "version": current["version"] + 1, "amount_refunded": current["amount_refunded"] - amount}
-        try:
-            store.commit([store.intent_put(restored, current["version"]), *store.refund_puts(record)], [])
-            break
-        except ConditionFailed:
-            continue
-    if isinstance(failure, ProcessorFailed) and failure.retryable:
-        raise ProcessorUnavailable(f"{failure} The refund was recorded as failed; create it again.", code="connector_unavailable")
-    raise InvalidRequest("The processor refused the refund; nothing was refunded.", code="refund_failed", param="payment_intent")
-
-
-def _charge(intent: dict[str, Any]) -> dict[str, Any]:
-    """The charge object of an intent, as charge.* events carry it."""
-    return {
-        "id": intent["latest_charge"], "object": "charge", "amount": intent["amount"], "amount_captured": intent["amount_received"],
-        "amount_refunded": intent["amount_refunded"], "currency": intent["currency"], "customer": intent.get("customer"),
-        "livemode": intent["mode"] == "live", "paid": True, "payment_intent": intent["id"], "payment_method": intent["payment_method"],
-        "refunded": intent["amount_refunded"] >= intent["amount_received"], "status": "succeeded",
-    }  # fmt: skip
-
-
-def retrieve_refund(principal: Principal, refund_id: str) -> dict[str, Any]:
-    found = store.get_refund(principal.org, principal.account, principal.mode, refund_id)
-    if found is None:
-        raise ResourceMissing("refund", refund_id)
-    return _render_refund(found)
-
-
-def list_refunds(principal: Principal, params: RefundList, url: str) -> dict[str, Any]:
-    _load(principal, params.payment_intent)
-    refunds = store.refunds_of(principal.org, principal.account, principal.mode, params.payment_intent)
-    return list_object(url, [_render_refund(r) for r in refunds[: params.limit]], len(refunds) > params.limit)

@@ -28,6 +28,37 @@ def intent_put(intent: dict[str, Any], expected_version: int | None) -> dict[str
     return versioned_put(_table(), {**to_item({**intent, **index}), **intent_key(org, account, mode, intent["id"])}, expected_version)
 
 
+def refund_claim(intent: dict[str, Any], amount: int) -> dict[str, Any]:
+    """A transaction write: `amount` added to a succeeded intent's refunded total, only while the
+    total stays within what was received. Atomic in DynamoDB, so concurrent refunds need no retry."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": intent_key(intent["org"], intent["account"], intent["mode"], intent["id"]),
+            "UpdateExpression": "SET amount_refunded = amount_refunded + :amount, version = version + :one",
+            "ConditionExpression": "#status = :succeeded AND amount_refunded <= :limit",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":amount": {"N": str(amount)}, ":one": {"N": "1"}, ":succeeded": {"S": "succeeded"},
+                ":limit": {"N": str(intent["amount_received"] - amount)},
+            },
+        }
+    }  # fmt: skip
+
+
+def refund_release(intent: dict[str, Any], amount: int) -> dict[str, Any]:
+    """A transaction write giving back what refund_claim took (the processor did not refund)."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": intent_key(intent["org"], intent["account"], intent["mode"], intent["id"]),
+            "UpdateExpression": "SET amount_refunded = amount_refunded - :amount, version = version + :one",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":amount": {"N": str(amount)}, ":one": {"N": "1"}},
+        }
+    }
+
+
 def refund_puts(refund: dict[str, Any]) -> list[dict[str, Any]]:
     """The refund under its payment intent (for the intent's refunds) and under its own id."""
     org, account, mode = refund["org"], refund["account"], refund["mode"]
