@@ -106,6 +106,34 @@ def test_detach_from_any_account_detaches_for_all_and_clears_defaults(local_syst
     assert twice.value.http_status == 400 and twice.value.param == "payment_method"
 
 
+def test_an_unattached_card_is_its_creators_until_attached_to_a_pool_customer(local_system: LocalSystem) -> None:
+    rides, deliveries = local_system.client("Rocket Rides"), local_system.client("Rocket Deliveries")
+    card = create(rides, {"type": "card", "card": VISA})
+    pay: Any = {"amount": 700, "currency": "usd", "payment_method": card.id, "confirm": True}
+
+    # Unattached, it belongs to Rocket Rides alone: Deliveries cannot see, charge or attach it.
+    for attempt in (
+        lambda: deliveries.v1.payment_methods.retrieve(card.id),
+        lambda: deliveries.v1.payment_intents.create(params=pay),
+        lambda: deliveries.v1.payment_methods.attach(card.id, params={"customer": deliveries.v1.customers.create().id}),
+        lambda: deliveries.v1.payment_methods.update(card.id, params={"metadata": {"mine": "no"}}),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as missing:
+            attempt()
+        assert missing.value.http_status == 404 and missing.value.code == "resource_missing"
+    assert rides.v1.payment_methods.retrieve(card.id).id == card.id
+    assert rides.v1.payment_intents.create(params=pay).status == "succeeded"  # its creator may charge it
+
+    # Attached to a customer of the shared pool, it joins the pool under the same id.
+    jenny = rides.v1.customers.create(params={"name": "Jenny Rosen"})
+    rides.v1.payment_methods.attach(card.id, params={"customer": jenny.id})
+    assert deliveries.v1.payment_methods.retrieve(card.id).customer == jenny.id
+    assert deliveries.v1.payment_intents.create(params=pay).status == "succeeded"
+    assert ids(deliveries.v1.customers.payment_methods.list(jenny.id)) == [card.id]
+    deliveries.v1.payment_methods.detach(card.id)  # once in the pool it stays there, detached or not
+    assert rides.v1.payment_methods.retrieve(card.id).customer is None
+
+
 def test_test_tokens_attach_in_test_mode_only(local_system: LocalSystem) -> None:
     rides = local_system.client("Rocket Rides")
     tia = rides.v1.customers.create(params={"name": "Tia"})

@@ -245,7 +245,7 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
                 "The payment method you provided has already been attached to a customer.",
                 code="payment_method_unexpected_state", param="payment_method",
             )  # fmt: skip
-        new = {**item, "customer": params.customer, "version": item["version"] + 1}
+        new = _attached(item, params.customer)
         attached = render(new, principal.livemode)
         change = change_record(principal, request, "payment_method.attached", attached, audience="account")
         extra = [store.customer_must_exist(principal.scope, params.customer)]
@@ -253,6 +253,11 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
         return attached
 
     return _retrying(attempt)
+
+
+def _attached(item: dict[str, Any], customer: str) -> dict[str, Any]:
+    """`item` attached to `customer`: a card joins the customer's pool (and stays in it once detached)."""
+    return {**item, "customer": customer, "version": item["version"] + 1, "pooled": item["type"] == "card" or None}
 
 
 def detach(principal: Principal, pm: str, request: RequestInfo) -> dict[str, Any]:
@@ -317,7 +322,7 @@ def attach_plan(
     principal: Principal, item: dict[str, Any], customer: str, request: RequestInfo
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The writes and change record that attach `item` to `customer`, for another step's transaction."""
-    new = {**item, "customer": customer, "version": item["version"] + 1}
+    new = _attached(item, customer)
     change = change_record(principal, request, "payment_method.attached", render(new, principal.livemode), audience="account")
     return store.attach_writes(principal.scope, new, item["version"]), change
 

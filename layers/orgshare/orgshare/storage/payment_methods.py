@@ -1,4 +1,9 @@
-"""Payment methods: canonical items (with the sealed secret) and their copies under customers."""
+"""Payment methods: canonical items (with the sealed secret) and their copies under customers.
+
+A card attached to a customer of the pool (`pooled`) is keyed by the pool, so every account of the
+pool can name it; any other payment method, an unattached card included, by the pool and the
+account that saved it, so no other account can even name it. Attaching a card moves its item from
+the one key to the other in the attach transaction (same id)."""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ def _table() -> str:
 
 
 def canonical_key(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
-    pk = keys.card_pk(scope, item["id"]) if item["type"] == "card" else keys.private_pm_pk(scope, item["owner"], item["id"])
+    pooled = item["type"] == "card" and item.get("pooled")
+    pk = keys.card_pk(scope, item["id"]) if pooled else keys.private_pm_pk(scope, item["owner"], item["id"])
     return key(pk, keys.PM_SK)
 
 
@@ -28,8 +34,21 @@ def link_key(scope: PoolScope, item: dict[str, Any], customer: str) -> dict[str,
     return key(keys.customer_pk(scope, customer), sk)
 
 
-def _put_canonical(scope: PoolScope, item: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
-    return versioned_put(_table(), {**to_item(item), **canonical_key(scope, item)}, expected_version)
+def _put_canonical(scope: PoolScope, item: dict[str, Any], expected_version: int | None) -> list[dict[str, Any]]:
+    """The write(s) storing `item` at its key: a versioned Put, or, when the item read (whose key it
+    still carries) now belongs elsewhere (a card joining the pool), a guarded Delete of the old item
+    and a Put of the new one."""
+    target = canonical_key(scope, item)
+    stored = item.get("pk")
+    if expected_version is None or stored in (None, target["pk"]["S"]):
+        return [versioned_put(_table(), {**to_item(item), **target}, expected_version)]
+    moved_away = {
+        "Delete": {
+            "TableName": _table(), "Key": key(stored, keys.PM_SK),
+            "ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+        }
+    }  # fmt: skip
+    return [moved_away, versioned_put(_table(), {**to_item(item), **target}, None)]
 
 
 def _put_link(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
@@ -39,12 +58,13 @@ def _put_link(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
 
 def create(scope: PoolScope, item: dict[str, Any]) -> None:
     """A new, unattached payment method: one write, no event (Stripe sends none for this)."""
-    client().put_item(**_put_canonical(scope, item, None)["Put"])
+    client().put_item(**_put_canonical(scope, item, None)[0]["Put"])
 
 
 def get(scope: PoolScope, pm: str, account: str, customer: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The payment method `account` may see under this id, and (if asked) the customer's shared
-    item, in one BatchGetItem. The method is either a card of the pool or one of the account's own."""
+    item, in one BatchGetItem. The method is either a card of the pool or one of the account's own
+    (an unattached card included)."""
     wanted = [key(keys.card_pk(scope, pm), keys.PM_SK), key(keys.private_pm_pk(scope, account, pm), keys.PM_SK)]
     if customer is not None:
         wanted.append(key(keys.customer_pk(scope, customer), keys.CUSTOMER_SK))
@@ -66,7 +86,7 @@ def save(
 ) -> None:
     """The changed method, its copy under `link` (written) or `unlink` (removed), any `extra`
     writes and the change record, atomically, and only if the method is unchanged since read."""
-    writes = [_put_canonical(scope, item, expected_version)]
+    writes = _put_canonical(scope, item, expected_version)
     if link is not None:
         writes.append(_put_link(scope, item))
     if unlink is not None:
@@ -79,7 +99,7 @@ def save(
 def attach_writes(scope: PoolScope, item: dict[str, Any], expected_version: int) -> list[dict[str, Any]]:
     """Transaction writes attaching `item` (already carrying its new customer and version) to
     that customer: for a step that attaches as part of something else (a payment that saves its card)."""
-    return [_put_canonical(scope, item, expected_version), _put_link(scope, item), customer_must_exist(scope, item["customer"])]
+    return [*_put_canonical(scope, item, expected_version), _put_link(scope, item), customer_must_exist(scope, item["customer"])]
 
 
 def detach_writes(scope: PoolScope, link: dict[str, Any]) -> list[dict[str, Any]]:
