@@ -29,8 +29,16 @@ def count(system: LocalSystem, who: str) -> int:
         (b'{"name": "Ann"', "application/json", 400, None, None),
         (b'["name"]', "application/json", 400, None, None),
         (b'{"name": 5}', "application/json", 400, "parameter_invalid", "name"),
-        (b"name=" + b"x" * 300_000, "application/x-www-form-urlencoded", 413, None, None),
+        (b"name=" + b"x" * 300_000, "application/x-www-form-urlencoded", 413, "request_too_large", None),
         (b"\xff\xfe", "application/x-www-form-urlencoded", 400, None, None),
+        (b"name=%FF%FEAnn", "application/x-www-form-urlencoded", 400, None, None),  # not UTF-8 once decoded
+        (b'{"name": "\\ud800"}', "application/json", 400, None, None),  # a lone surrogate
+        (b'{"name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json", 400, None, None),
+        (b'{"metadata": ' + b'{"a": ' * 20 + b'"x"' + b"}" * 21, "application/json", 400, None, None),
+        (b'{"balance": true}', "application/json", 400, "parameter_invalid_integer", "balance"),
+        (b'{"balance": 1000.0}', "application/json", 400, "parameter_invalid_integer", "balance"),
+        (b"balance=1000.0", "application/x-www-form-urlencoded", 400, "parameter_invalid_integer", "balance"),
+        (b"balance=1e3", "application/x-www-form-urlencoded", 400, "parameter_invalid_integer", "balance"),
     ],
 )
 def test_malformed_create_is_refused_and_writes_nothing(
@@ -48,8 +56,20 @@ def test_malformed_create_is_refused_and_writes_nothing(
     error = answer["error"]
     assert error["type"] == "invalid_request_error" and error["message"]
     if code:
-        assert error["code"] == code and error["param"] == param
+        assert error["code"] == code and error.get("param") == param
     assert count(local_system, "Rocket Rentals") == before
+
+
+@pytest.mark.parametrize("amount", [True, 1000.0, "1000.0", "10e2", " 1000"])
+def test_amounts_are_integers_as_stripe_takes_them(local_system: LocalSystem, amount: object) -> None:
+    rides = local_system.accounts["Rocket Rides"].key
+    before = local_system.client("Rocket Rides").v1.payment_intents.list(params={"limit": 100}).data
+    got, answer = local_system.http(
+        "POST", "/v1/payment_intents", key=rides, body=json.dumps({"amount": amount, "currency": "usd"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert got == 400 and answer["error"]["code"] == "parameter_invalid_integer" and answer["error"]["param"] == "amount"
+    assert local_system.client("Rocket Rides").v1.payment_intents.list(params={"limit": 100}).data == before
 
 
 def test_json_bodies_and_basic_auth_are_accepted(local_system: LocalSystem) -> None:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from orgshare import admin
-from orgshare.domain import auth, payment_methods
+from orgshare.domain import auth, customers, payment_methods
 from orgshare.domain.principal import RequestInfo
 from orgshare.errors import CardError
 from orgshare.observability import logger
-from orgshare.params.payment_methods import CardInput, PaymentMethodCreate, PaymentMethodRetrieve
+from orgshare.params.customers import CustomerCreate
+from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate, PaymentMethodRetrieve
 from orgshare.vault import sealing
 from orgshare.vault.cards import brand_of, check_card
 
@@ -64,6 +65,8 @@ def test_the_decrypt_path_gives_connectors_the_number_and_reads_need_no_kms(aws:
     rides = auth.authenticate(demo.accounts[1].key)
     with kms_calls() as on_create:
         card = payment_methods.create(rides, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("r"))
+    jenny = customers.create(rides, CustomerCreate(name="Jenny"), RequestInfo("r"))
+    payment_methods.attach(rides, card["id"], PaymentMethodAttach(customer=jenny["id"]), RequestInfo("r"))  # now the pool's
     with kms_calls() as on_read:
         payment_methods.retrieve(auth.authenticate(demo.accounts[2].key), card["id"], PaymentMethodRetrieve())
     assert dict(on_create) == {"GenerateMac": 1, "GenerateDataKey": 1} and dict(on_read) == {}

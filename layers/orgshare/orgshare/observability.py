@@ -4,9 +4,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from orgshare.masking import CardDataFilter
+from orgshare.masking import CardDataFilter, MaskingFormatter
 
-logger = Logger()
+logger = Logger(logger_formatter=MaskingFormatter())
 logger.addFilter(CardDataFilter())
 tracer = Tracer()
 metrics = Metrics()

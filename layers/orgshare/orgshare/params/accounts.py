@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import EMAIL_PATTERN, ListParams, Metadata, Params, Unsettable
+from orgshare.params.common import EMAIL_PATTERN, ListParams, Metadata, Params, Unsettable, WireInt
 
 
 class BusinessProfile(BaseModel):
@@ -34,7 +34,7 @@ class AccountList(ListParams):
 
 class ApiKeyCreate(Params):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    expires_at: Annotated[int, Field(gt=0)] | None = None
+    expires_at: Annotated[WireInt, Field(gt=0)] | None = None
 
 
 class ApiKeyList(ListParams):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from orgshare.errors import InvalidRequest
 
@@ -27,6 +29,20 @@ def _check_metadata(value: dict[str, str | None] | None) -> dict[str, str | None
     return value
 
 
+def _wire_int(value: Any) -> Any:
+    """Integers as Stripe takes them: a JSON integer or a form's decimal digits; never a boolean,
+    a float (1000.0) or an exponent, which pydantic's lax mode would turn into one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
+        return int(value)
+    if value is None:
+        return value
+    raise PydanticCustomError("int_type", "Input should be an integer")
+
+
+# Every integer parameter: `WireInt`, constrained with Annotated[WireInt, Field(...)].
+WireInt = Annotated[int, BeforeValidator(_wire_int)]
 T = TypeVar("T")
 # A field the wire may unset with an empty string; constrain it with Field(None, ...).
 Unsettable = Annotated[T | None, BeforeValidator(_empty_to_none)]
@@ -52,7 +68,7 @@ P = TypeVar("P", bound="Params")
 
 
 class ListParams(Params):
-    limit: Annotated[int, Field(ge=1, le=100)] = 10
+    limit: Annotated[WireInt, Field(ge=1, le=100)] = 10
     starting_after: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     ending_before: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import EMAIL_PATTERN, Address, ListParams, Metadata, Params, Unsettable
+from orgshare.params.common import EMAIL_PATTERN, Address, ListParams, Metadata, Params, Unsettable, WireInt
 
 Locale = Annotated[str, StringConstraints(min_length=2, max_length=16)]
 
@@ -43,7 +43,7 @@ class CustomerFields(Params):
     # per account
     metadata: Metadata = None
     shipping: Unsettable[Shipping] = None
-    balance: int | None = None
+    balance: WireInt | None = None
     invoice_settings: Unsettable[InvoiceSettings] = None
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from orgshare.params.common import ListParams, Params
+from orgshare.params.common import ListParams, Params, WireInt
 
 EventType = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -16,10 +16,10 @@ class Range(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    gt: int | None = None
-    gte: int | None = None
-    lt: int | None = None
-    lte: int | None = None
+    gt: WireInt | None = None
+    gte: WireInt | None = None
+    lt: WireInt | None = None
+    lte: WireInt | None = None
 
     def admits(self, value: int) -> bool:
         return (

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import EMAIL_PATTERN, Address, ListParams, Metadata, Params, Unsettable
+from orgshare.params.common import EMAIL_PATTERN, Address, ListParams, Metadata, Params, Unsettable, WireInt
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
@@ -26,15 +26,15 @@ class CardInput(_Strict):
     """A raw card, or a test token (tok_visa, pm_card_visa) standing for one."""
 
     number: Annotated[str, StringConstraints(max_length=32)] | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
+    exp_month: WireInt | None = None
+    exp_year: WireInt | None = None
     cvc: Annotated[str, StringConstraints(max_length=4)] | None = None
     token: Id | None = None
 
 
 class CardUpdate(_Strict):
-    exp_month: int | None = None
-    exp_year: int | None = None
+    exp_month: WireInt | None = None
+    exp_year: WireInt | None = None
 
 
 class UsBankAccountInput(_Strict):

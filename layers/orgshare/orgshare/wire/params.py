@@ -6,15 +6,51 @@ import base64
 import binascii
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from qs_codec import DecodeOptions, Duplicates, decode
 
 from orgshare.errors import InvalidRequest, PayloadTooLarge
 
-# Stripe nests at most a few levels; a deeper body is malformed, not something to recurse into.
+_MAX_DEPTH = 6  # Stripe nests at most a few levels; a deeper body is malformed, not something to recurse into
+_NOT_UTF8 = "The request parameters must be valid UTF-8."
+
+
+def _strict_utf8(string: str | None, charset: Any = None, kind: Any = None) -> str | None:
+    """A form token percent-decoded as UTF-8, refusing what is not (the default decoder would
+    store U+FFFD in its place, and the client would never learn its data was changed)."""
+    del charset, kind
+    if string is None:
+        return None
+    try:
+        return unquote_to_bytes(string.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest(_NOT_UTF8) from None
+
+
 _OPTIONS = DecodeOptions(
-    depth=6, strict_depth=True, raise_on_limit_exceeded=True, parameter_limit=1000, list_limit=100, duplicates=Duplicates.LAST
-)
+    depth=_MAX_DEPTH, strict_depth=True, raise_on_limit_exceeded=True, parameter_limit=1000, list_limit=100,
+    duplicates=Duplicates.LAST, decoder=_strict_utf8,
+)  # fmt: skip
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    """JSON bodies obey the same bounds as forms: at most _MAX_DEPTH levels, and text that is
+    valid Unicode (JSON escapes can spell lone surrogates, which no store can keep)."""
+    if depth > _MAX_DEPTH:
+        raise InvalidRequest(f"The request body nests deeper than {_MAX_DEPTH} levels.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_json(k, depth)
+            _check_json(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_json(v, depth + 1)
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequest(_NOT_UTF8) from None
 
 
 def decode_query(query: str) -> dict[str, Any]:
@@ -42,7 +78,7 @@ def decode_body(raw: str | None, *, is_base64: bool, content_type: str, max_byte
         except binascii.Error as exc:
             raise InvalidRequest("The request body could not be decoded.") from exc
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The request body is larger than the {max_bytes} bytes allowed.")
+        raise PayloadTooLarge(f"The request body is larger than the {max_bytes} bytes allowed.", code="request_too_large")
     try:
         text = data.decode()
     except UnicodeDecodeError as exc:
@@ -50,9 +86,10 @@ def decode_body(raw: str | None, *, is_base64: bool, content_type: str, max_byte
     if content_type.split(";")[0].strip().lower() == "application/json":
         try:
             body = json.loads(text)
-        except ValueError as exc:
-            raise InvalidRequest("Invalid JSON received in the request body.") from exc
+        except (ValueError, RecursionError):
+            raise InvalidRequest("Invalid JSON received in the request body.") from None
         if not isinstance(body, dict):
             raise InvalidRequest("The JSON request body must be an object.")
+        _check_json(body)
         return body
     return _decode_form(text)
