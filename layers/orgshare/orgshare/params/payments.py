@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orgshare.params.common import ListParams, Metadata, Params, Unsettable
+from orgshare.params.common import ListParams, Metadata, Params, Unsettable, WireInt
 from orgshare.params.payment_methods import BillingDetails, CardInput
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -53,7 +53,7 @@ class PaymentMethodData(BaseModel):
 
 
 class PaymentIntentCreate(Params):
-    amount: int
+    amount: WireInt
     currency: Currency
     customer: Id | None = None
     payment_method: Id | None = None
@@ -70,7 +70,7 @@ class PaymentIntentCreate(Params):
 
 
 class PaymentIntentUpdate(Params):
-    amount: int | None = None
+    amount: WireInt | None = None
     currency: Currency | None = None
     customer: Id | None = None
     payment_method: Id | None = None
@@ -87,7 +87,7 @@ class PaymentIntentConfirm(Params):
 
 
 class PaymentIntentCapture(Params):
-    amount_to_capture: int | None = None
+    amount_to_capture: WireInt | None = None
 
 
 class PaymentIntentCancel(Params):
@@ -104,7 +104,7 @@ class PaymentIntentList(ListParams):
 
 class RefundCreate(Params):
     payment_intent: Id
-    amount: int | None = None
+    amount: WireInt | None = None
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
     metadata: Metadata = None
 
