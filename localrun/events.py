@@ -27,6 +27,8 @@ PATH_SAMPLES = {
     "connector": "mca_SAMPLE",
     "intent": "pi_SAMPLE",
     "refund": "re_SAMPLE",
+    "session": "cs_test_SAMPLE",
+    "setup_intent": "seti_SAMPLE",
 }
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
@@ -47,6 +49,15 @@ BODIES = {
     ("POST", "/v1/payment_intents/{intent}/capture"): "amount_to_capture=2000",
     ("POST", "/v1/payment_intents/{intent}/cancel"): "cancellation_reason=requested_by_customer",
     ("POST", "/v1/refunds"): "payment_intent=pi_SAMPLE&amount=500",
+    ("POST", "/v1/checkout/sessions"): (
+        "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=7500"
+        "&line_items[0][price_data][product_data][name]=Ride+service&line_items[0][quantity]=1"
+        "&success_url=https%3A%2F%2Frides.example%2Fdone%3Fsession%3D%7BCHECKOUT_SESSION_ID%7D"
+    ),
+    ("POST", "/v1/checkout/sessions/{session}/confirm"): "card[token]=tok_visa&email=jenny%40example.com",
+    ("POST", "/v1/setup_intents"): "customer=cus_SAMPLE&payment_method=pm_SAMPLE",
+    ("POST", "/v1/setup_intents/{setup_intent}"): "metadata[purpose]=rides",
+    ("POST", "/v1/setup_intents/{setup_intent}/confirm"): "payment_method=pm_SAMPLE",
 }
 QUERIES = {
     ("GET", "/v1/customers"): {"limit": ["3"]},

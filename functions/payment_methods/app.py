@@ -21,7 +21,7 @@ app = api.resolver
 
 @app.post("/v1/payment_methods")
 def create_payment_method() -> Response[str]:
-    return api.write(PaymentMethodCreate, payment_methods.create)
+    return api.write(PaymentMethodCreate, payment_methods.create, publishable=True)  # a checkout page's card
 
 
 @app.get("/v1/payment_methods")

@@ -15,13 +15,16 @@ from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, refunds, webhooks
+from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, refunds, setup_intents, webhooks
+from orgshare.domain.checkout import sessions
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
+from orgshare.params.checkout import CheckoutSessionCreate, SetupIntentCreate
 from orgshare.params.customers import CustomerCreate
 from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate
 from orgshare.params.payments import ConnectorCreate, PaymentIntentCreate, RefundCreate
 from orgshare.params.webhooks import WebhookEndpointCreate
+from orgshare.settings import get_settings
 from orgshare.storage.outbox import change_from_stream
 
 EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer")
@@ -42,7 +45,9 @@ def test_events_folder_matches_the_template() -> None:
 
 
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
-def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> None:
+def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLOW_LOOPBACK_WEBHOOKS", "true")  # the sample endpoint is on 127.0.0.1, as the local system allows
+    get_settings.cache_clear()
     demo = admin.seed_demo()
     platform, rides = demo.accounts[0], demo.accounts[1]
     platform_who = admin.platform_principal(demo.org, platform.id, demo.pool, "test")
@@ -52,7 +57,8 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     caller_who = platform_who if caller is platform else auth.authenticate(caller.key)
     card = payment_methods.create(caller_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
     if not path.stem.endswith("attach"):  # everything else wants the card attached already
-        payment_methods.attach(platform_who, card["id"], PaymentMethodAttach(customer=customer["id"]), RequestInfo("req_seed"))
+        # by its creator: an unattached card is its creator's alone
+        payment_methods.attach(caller_who, card["id"], PaymentMethodAttach(customer=customer["id"]), RequestInfo("req_seed"))
     endpoint = webhooks.create(caller_who, WebhookEndpointCreate(url="http://127.0.0.1:9/hooks", enabled_events=["*"]))
     change = next(c for c in map(change_from_stream, boto3.client("dynamodb").scan(TableName=aws["EVENTS_TABLE"])["Items"]) if c)
     events.publish(change)  # what the publisher does with the outbox record
@@ -72,6 +78,11 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
         if refunded
         else {"id": "re_none"}
     )
+    session = sessions.create(caller_who, CheckoutSessionCreate.model_validate(
+        {"mode": "payment", "success_url": "https://x.example", "line_items": [
+            {"price_data": {"currency": "usd", "unit_amount": 500, "product_data": {"name": "Ride"}}, "quantity": 1}]}
+    ), RequestInfo("req_seed"), "http://127.0.0.1")  # fmt: skip
+    setup = setup_intents.create(caller_who, SetupIntentCreate(customer=customer["id"]), RequestInfo("req_seed"))
     text = path.read_text()
     # Longest placeholders first: acct_SAMPLE_CALLER before acct_SAMPLE.
     for placeholder, value in (
@@ -89,6 +100,8 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
         ("mca_SAMPLE", connector["id"]),
         ("pi_SAMPLE", intent["id"]),
         ("re_SAMPLE", refund["id"]),
+        ("cs_test_SAMPLE", session["id"]),
+        ("seti_SAMPLE", setup["id"]),
     ):
         text = text.replace(placeholder, value)
     event: dict[str, Any] = json.loads(text)
@@ -105,7 +118,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path) -> No
     assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
     assert body["object"] in (
         "customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint",
-        "business_profile", "connector", "payment_intent", "refund",
+        "business_profile", "connector", "payment_intent", "refund", "checkout.session", "setup_intent",
     )  # fmt: skip
 
 

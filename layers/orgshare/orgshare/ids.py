@@ -33,7 +33,7 @@ def new_id(prefix: str, now_ms: int | None = None) -> str:
 
 def id_time_ms(object_id: str) -> int | None:
     """Creation time encoded in an id made by new_id, or None for anything else."""
-    _, _, body = object_id.partition("_")
+    _, _, body = object_id.rpartition("_")
     if len(body) != _TIME_WIDTH + _RANDOM_WIDTH or any(c not in ALPHABET for c in body):
         return None
     value = 0
@@ -42,12 +42,13 @@ def id_time_ms(object_id: str) -> int | None:
     return value
 
 
-def new_secret_key(mode: str) -> str:
+def new_secret_key(mode: str, kind: str = "sk") -> str:
     # 48 base62 characters carry about 285 bits; it is stored only as a keyed hash (vault.keyed_hash).
-    return f"sk_{mode}_{_random(48)}"
+    # kind "pk": a publishable key, as long, though it is no secret (a checkout page shows it).
+    return f"{kind}_{mode}_{_random(48)}"
 
 
 def redact_key(secret: str) -> str:
     """How a key is shown after creation and in errors: 'sk_test_****abcd'."""
-    head = "sk_live_" if secret.startswith("sk_live_") else "sk_test_" if secret.startswith("sk_test_") else ""
+    head = next((p for p in ("sk_live_", "sk_test_", "pk_live_", "pk_test_") if secret.startswith(p)), "")
     return f"{head}****{secret[-4:]}" if len(secret) > 12 else "****"

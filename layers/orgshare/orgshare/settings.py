@@ -36,6 +36,9 @@ class Settings(BaseModel):
     lookup_key_id: str | None = Field(default=None, alias="LOOKUP_KEY_ID")
     # Test-mode webhook endpoints on loopback (http://localhost): only the local system turns this on;
     # in a deployed stack loopback is the Lambda runtime's own API.
+    # Where the API is reached from outside, for the URLs it hands out (checkout pages); by default
+    # what each request came to. Set for a custom domain; the local system sets its own.
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     allow_loopback_webhooks: bool = Field(default=False, alias="ALLOW_LOOPBACK_WEBHOOKS")
 
     def retry_delays(self) -> list[int]:

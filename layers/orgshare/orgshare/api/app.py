@@ -64,14 +64,20 @@ class Api:
         event = self.resolver.current_event
         return request.principal(event), request.params(event, model)
 
+    def base_url(self) -> str:
+        return request.public_base_url(self.resolver.current_event)
+
     def ok(self, body: dict[str, Any]) -> Response[str]:
         return _json(200, body)
 
-    def write(self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]]) -> Response[str]:
+    def write(
+        self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]], *, publishable: bool = False
+    ) -> Response[str]:
         """A POST or DELETE: parse, then run once per Idempotency-Key (validation inside the
-        idempotent section, so a request that fails it stores nothing)."""
+        idempotent section, so a request that fails it stores nothing). `publishable`: a
+        publishable key may make this call (only what a checkout page needs)."""
         event = self.resolver.current_event
-        who = request.principal(event)
+        who = request.principal(event, publishable=publishable)
         info = request.request_info(event)
         raw = request.raw_params(event)
         shape = {"method": event.http_method, "path": event.path, "params": raw}

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from orgshare.domain import auth
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import AuthenticationFailed, InvalidRequest
+from orgshare.errors import AuthenticationFailed, InvalidRequest, PermissionDenied
 from orgshare.params.common import Params, parse
 from orgshare.settings import get_settings
 from orgshare.wire.params import decode_body, decode_query
@@ -21,15 +21,21 @@ def request_id(event: APIGatewayProxyEvent) -> str:
     return "req_" + event.request_context.request_id.replace("-", "")
 
 
-def principal(event: APIGatewayProxyEvent) -> Principal:
+PUBLISHABLE_REFUSED = "This API call cannot be made with a publishable API key. Please use a secret API key."
+
+
+def principal(event: APIGatewayProxyEvent, *, publishable: bool = False) -> Principal:
     """The authorizer's principal, switched to another account by `Stripe-Account` (or the newer
-    `Stripe-Context`) when a platform key asks for it."""
+    `Stripe-Context`) when a platform key asks for it. A publishable key only where the route says
+    it may be used (`publishable`): what a checkout page needs, nothing else."""
     context = event.request_context.authorizer.raw_event if event.request_context.authorizer else {}
     try:
         who = Principal.from_context(context)
     except (KeyError, ValueError):
         # Only reachable when a route is deployed without the authorizer: fail closed.
         raise AuthenticationFailed(auth.NO_KEY) from None
+    if who.key_type == "publishable" and not publishable:
+        raise PermissionDenied(PUBLISHABLE_REFUSED, code="secret_key_required")
     target = event.headers.get("Stripe-Account") or event.headers.get("Stripe-Context")
     if target is not None:
         target = target.strip()
@@ -55,6 +61,19 @@ def raw_params(event: APIGatewayProxyEvent) -> dict[str, Any]:
 def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
     """The request's parameters, validated into `model`."""
     return parse(model, raw_params(event))
+
+
+def public_base_url(event: APIGatewayProxyEvent) -> str:
+    """Where this API is reached from outside (for the URLs it hands out, a checkout page's): the
+    PUBLIC_BASE_URL setting (a custom domain, the local system), else what the request came to."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    proto = event.headers.get("X-Forwarded-Proto") or "https"
+    host = event.headers.get("Host") or event.request_context.domain_name or "localhost"
+    full, own = event.request_context.path or "", event.path or ""
+    prefix = full[: -len(own)] if own and full.endswith(own) else ""  # the stage, on the execute-api domain
+    return f"{proto}://{host}{prefix}"
 
 
 def request_info(event: APIGatewayProxyEvent) -> RequestInfo:

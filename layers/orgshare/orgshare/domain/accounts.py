@@ -39,12 +39,15 @@ def render_api_key(record: dict[str, Any], secret: str | None = None) -> dict[st
         "account": record["account"],
         "livemode": record["mode"] == "live",
         "name": record.get("name"),
+        "type": record.get("type", "secret"),
         "redacted": record["redacted"],
         "created": record["created"],
         "expires_at": record.get("expires_at"),
         "revoked": record.get("revoked_at") is not None,
     }
-    if secret is not None:
+    if record.get("publishable"):
+        rendered["publishable_key"] = record["publishable"]
+    elif secret is not None:
         rendered["secret"] = secret  # shown once, at creation
     return rendered
 
@@ -74,15 +77,20 @@ class NewOrganization:
     keys: dict[Mode, str]
 
 
-def _mint_key(org: str, account: str, mode: Mode, name: str | None, expires_at: int | None) -> tuple[dict[str, Any], str]:
-    secret = new_secret_key(mode)
+def _mint_key(
+    org: str, account: str, mode: Mode, name: str | None, expires_at: int | None, key_type: str = "secret"
+) -> tuple[dict[str, Any], str]:
+    publishable = key_type == "publishable"
+    secret = new_secret_key(mode, "pk" if publishable else "sk")
     record = {
         "id": new_id("key"),
         "org": org,
         "account": account,
         "mode": mode,
+        "type": key_type,
         "name": name,
         "redacted": redact_key(secret),
+        "publishable": secret if publishable else None,  # no secret: shown whenever it is listed
         "created": int(time.time()),
         "expires_at": expires_at,
     }
@@ -157,8 +165,16 @@ def create_api_key(principal: Principal, account: str, params: ApiKeyCreate) -> 
     _account_in_org(principal, account)
     if params.expires_at is not None and params.expires_at <= time.time():
         raise InvalidRequest("expires_at must be in the future.", code="parameter_invalid", param="expires_at")
-    record, secret = _mint_key(principal.org, account, principal.mode, params.name, params.expires_at)
+    if params.type == "publishable":  # one per account and mode: the new one replaces the old
+        for old in _active_keys(principal, account, "publishable"):
+            directory.revoke_api_key(old, int(time.time()))
+    record, secret = _mint_key(principal.org, account, principal.mode, params.name, params.expires_at, params.type)
     return render_api_key(record, secret)
+
+
+def _active_keys(principal: Principal, account: str, key_type: str) -> list[dict[str, Any]]:
+    found = directory.list_api_keys(principal.org, account, limit=1000, after=None, before=None, descending=True)
+    return [k for k in found if k.get("type", "secret") == key_type and k["mode"] == principal.mode and not k.get("revoked_at")]
 
 
 def list_api_keys(principal: Principal, account: str, params: ApiKeyList, url: str) -> dict[str, Any]:

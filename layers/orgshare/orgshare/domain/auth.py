@@ -40,7 +40,7 @@ def secret_from_authorization(header: str | None) -> str:
 def authenticate(secret: str, now: float | None = None) -> Principal:
     """Resolves a secret key: one read for the key, one for its account."""
     invalid = AuthenticationFailed(f"Invalid API Key provided: {redact_key(secret)}", code="api_key_invalid")
-    mode = secret[3:7] if secret.startswith(("sk_test_", "sk_live_")) else None
+    mode = secret[3:7] if secret.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")) else None
     if mode not in MODES or len(secret) > 200:
         raise invalid
     record = directory.get_api_key_by_hash(keyed_hash(API_KEY, secret))
@@ -60,6 +60,7 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
         mode=record["mode"],
         key_id=record["key_id"],
         key_account=account["id"],
+        key_type="publishable" if secret.startswith("pk_") else "secret",
     )
 
 
@@ -84,7 +85,7 @@ def cached_account(org: str, account: str, max_age: float) -> dict[str, Any] | N
 def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal:
     """The principal a `Stripe-Account: acct_...` header asks for: only a platform key, and only
     for an account of its own organization."""
-    if target == principal.account:
+    if target == principal.account and principal.key_type == "secret":
         return principal
     denied = PermissionDenied(
         f"The provided key does not have access to account '{target[:64]}' (or that account does not exist).",
@@ -104,3 +105,15 @@ def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal
         key_id=principal.key_id,
         key_account=principal.key_account,
     )
+
+
+def account_principal(org: str, account: str, mode: str, key_id: str, cache_seconds: float) -> Principal | None:
+    """Acting as an account without an API key: what a checkout page (authenticated by its session's
+    secret) or a scheduled job does, for the account that owns the object."""
+    found = cached_account(org, account, cache_seconds)
+    if found is None or mode not in MODES:
+        return None
+    return Principal(
+        org=org, account=account, kind=found["kind"], pool=str(found["pool"]), mode=mode,
+        key_id=key_id, key_account=account,
+    )  # fmt: skip

@@ -28,7 +28,7 @@ from orgshare.storage import payments as payments_store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.vault import sealing
 from orgshare.vault.banks import check_us_bank_account
-from orgshare.vault.cards import TEST_TOKENS, check_card, check_expiry, normalized, test_card_number
+from orgshare.vault.cards import AUTHENTICATION_TEST_CARDS, TEST_TOKENS, check_card, check_expiry, normalized, test_card_number
 from orgshare.wire.lists import check_expand, list_object, page
 
 EXPANDABLE = ("customer",)
@@ -56,6 +56,8 @@ def render(item: dict[str, Any], livemode: bool) -> dict[str, Any]:
         "type": item["type"],
     }
     rendered[item["type"]] = item[item["type"]]
+    if item.get("sharing_consent"):  # orgshare's: the customer agreed, in a checkout, to share it with the pool
+        rendered["sharing_consent"] = item["sharing_consent"]
     return rendered
 
 
@@ -113,6 +115,8 @@ def _card_details(principal: Principal, card: CardInput) -> tuple[str, dict[str,
 def create(principal: Principal, params: PaymentMethodCreate, request: RequestInfo) -> dict[str, Any]:
     del request  # Stripe emits no event for a payment method that is only created
     check_expand(params.expand, EXPANDABLE)
+    if principal.key_type == "publishable" and (params.type != "card" or params.expand):
+        raise PermissionDenied("A publishable key can only create cards, for a checkout page.", code="secret_key_required")
     item, _ = _create(principal, params)
     return render(item, principal.livemode)
 
@@ -144,6 +148,8 @@ def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str
         if params.card is None:
             raise InvalidRequest("Missing required param: card.", code="parameter_missing", param="card")
         secret, item["card"] = _card_details(principal, params.card)
+        if not principal.livemode and secret in AUTHENTICATION_TEST_CARDS:
+            item["requires_authentication"] = True  # a setup stops at the checkout page's test authentication
     else:
         bank = params.us_bank_account
         if bank is None:
@@ -164,8 +170,7 @@ def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str
             "status_details": None,
         }
     item["vault"] = sealing.seal(secret, _seal_context(principal, pm)).as_item()
-    store.create(principal.scope, item)
-    return item, secret
+    return store.create(principal.scope, item), secret
 
 
 def _load(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -329,20 +334,27 @@ def attach_plan(
 
 def usage(principal: Principal, pm: str, params: PaymentMethodUsageList, url: str) -> dict[str, Any]:
     """Every charge of a card across the pool, newest first: which account charged it, through
-    which connector, for which customer. For the account that saved the card and for the platform.
-    Each entry's id is its charge's, which is what the list's cursors take."""
+    which connector, for which customer; and the customer's consent to share it, when a checkout
+    saved it. For the account that saved the card and for the platform. A charge entry's id is
+    its charge's, which is what the list's cursors take."""
     item, _ = _load(principal, pm)
     platform = principal.is_platform_key or principal.key_account != principal.account  # acting via Stripe-Account
     if item["owner"] != principal.account and not platform:
         raise PermissionDenied("Only the account that saved this card, or the platform, can see its usage.", code="usage_not_permitted")
-    fields = ("object", "payment_method", "charge", "payment_intent", "account", "connector", "connector_name", "profile",
-              "customer", "amount", "currency", "status", "created")  # fmt: skip
+    charge_fields = ("object", "payment_method", "charge", "payment_intent", "account", "connector", "connector_name", "profile",
+                     "customer", "amount", "currency", "status", "created")  # fmt: skip
+    consent_fields = ("object", "payment_method", "account", "customer", "checkout_session", "text", "created")
 
     def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
         return payments_store.usage_of(principal.scope, pm, limit=limit, after=after, before=before, descending=descending)
 
     records, has_more = page(params, fetch)
-    return list_object(url, [{"id": r["charge"], **{f: r.get(f) for f in fields}} for r in records], has_more)
+    rendered = [
+        {"id": r["id"], **{f: r.get(f) for f in consent_fields}} if r["object"] == "payment_method_consent"
+        else {"id": r["charge"], **{f: r.get(f) for f in charge_fields}}
+        for r in records
+    ]  # fmt: skip
+    return list_object(url, rendered, has_more)
 
 
 def attached_to(principal: Principal, pm: str, customer: str) -> bool:

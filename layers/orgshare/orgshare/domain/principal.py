@@ -9,6 +9,7 @@ from orgshare.storage.keys import PoolScope
 
 Kind = Literal["platform", "connected", "standard"]
 Mode = Literal["test", "live"]
+KeyType = Literal["secret", "publishable"]
 KINDS: tuple[Kind, ...] = ("platform", "connected", "standard")
 MODES: tuple[Mode, ...] = ("test", "live")
 
@@ -22,6 +23,7 @@ class Principal:
     mode: Mode
     key_id: str
     key_account: str  # the account that owns the key (the platform when acting on behalf)
+    key_type: KeyType = "secret"  # a publishable key may only do what a checkout page needs
 
     @property
     def scope(self) -> PoolScope:
@@ -33,7 +35,7 @@ class Principal:
 
     @property
     def is_platform_key(self) -> bool:
-        return self.key_account == self.account and self.kind == "platform"
+        return self.key_account == self.account and self.kind == "platform" and self.key_type == "secret"
 
     def as_context(self) -> dict[str, str]:
         """The authorizer's context: API Gateway passes only flat string values."""
@@ -41,8 +43,8 @@ class Principal:
 
     @classmethod
     def from_context(cls, context: dict[str, object]) -> Principal:
-        kind, mode = str(context["kind"]), str(context["mode"])
-        if kind not in KINDS or mode not in MODES:
+        kind, mode, key_type = str(context["kind"]), str(context["mode"]), str(context.get("key_type", "secret"))
+        if kind not in KINDS or mode not in MODES or key_type not in ("secret", "publishable"):
             raise ValueError("authorizer context is malformed")
         return cls(
             org=str(context["org"]),
@@ -52,6 +54,7 @@ class Principal:
             mode=mode,
             key_id=str(context["key_id"]),
             key_account=str(context["key_account"]),
+            key_type=key_type,  # type: ignore[arg-type]
         )
 
 

@@ -33,6 +33,9 @@ class AccountList(ListParams):
 
 
 class ApiKeyCreate(Params):
+    # A publishable key (pk_...) is for what runs in a browser: one per account and mode, a new one
+    # replaces the old; it can only create cards for, and pay, a checkout session.
+    type: Literal["secret", "publishable"] = "secret"
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     expires_at: Annotated[WireInt, Field(gt=0)] | None = None
 

@@ -63,6 +63,11 @@ def pool_members(org: str, pool: str) -> list[str]:
         after = page[-1]["sk"]
 
 
+def get_organization(org: str) -> dict[str, Any] | None:
+    answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.ORG_SK))
+    return from_item(answer["Item"]) if "Item" in answer else None
+
+
 def get_account(org: str, account: str) -> dict[str, Any] | None:
     answer = client().get_item(TableName=_table(), Key=key(keys.org_pk(org), keys.account_sk(account)))
     return from_item(answer["Item"]) if "Item" in answer else None

@@ -159,5 +159,46 @@ def refund_pk(org: str, account: str, mode: str, refund: str) -> str:
 
 
 # A card's usage across the pool (the audit trail), in the card's own partition.
-def usage_sk(charge: str) -> str:
-    return f"USE#{charge}"
+def usage_sk(record: str) -> str:
+    """A usage record (a charge, or a sharing consent) by the time in its id, whatever its prefix."""
+    return f"USE#{record.rpartition('_')[2]}"
+
+
+# Checkout sessions and setup intents belong to the account that created them, like payments.
+def checkout_session_pk(org: str, account: str, mode: str, session: str) -> str:
+    return f"{account_prefix(org, account, mode)}#CS#{session}"
+
+
+CHECKOUT_SESSION_SK = "CS"
+
+
+def checkout_sessions_by_month_pk(org: str, account: str, mode: str, month: str) -> str:
+    return f"{account_prefix(org, account, mode)}#CS#M#{month}"
+
+
+def checkout_expiry_pk(minute: str) -> str:
+    """Open sessions by the minute they expire (UTC, yyyymmddHHMM), across organizations: what the
+    expiry sweeper reads, one partition per minute, so no partition grows with the deployment."""
+    return f"CSEXP#{minute}"
+
+
+CHECKOUT_SWEEP_PK, CHECKOUT_SWEEP_SK = "SWEEP#checkout_expiry", "SWEEP"
+
+
+def setup_intent_pk(org: str, account: str, mode: str, intent: str) -> str:
+    return f"{account_prefix(org, account, mode)}#SI#{intent}"
+
+
+SETUP_INTENT_SK = "SI"
+
+
+def setup_intents_by_month_pk(org: str, account: str, mode: str, month: str) -> str:
+    return f"{account_prefix(org, account, mode)}#SI#M#{month}"
+
+
+def checkout_locator_pk(session: str) -> str:
+    """Which organization, account and mode a session id belongs to: all its page has to go on."""
+    return f"CSID#{session}"
+
+
+CHECKOUT_LOCATOR_SK = "CSID"

@@ -12,7 +12,7 @@ from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, transact, versioned_put
+from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, to_value, transact, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -56,9 +56,12 @@ def _put_link(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"TableName": _table(), "Item": {**to_item(public), **link_key(scope, item, item["customer"])}}}
 
 
-def create(scope: PoolScope, item: dict[str, Any]) -> None:
-    """A new, unattached payment method: one write, no event (Stripe sends none for this)."""
+def create(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
+    """A new, unattached payment method: one write, no event (Stripe sends none for this). The
+    item with its key, as a read would give it (so a later write knows where it lives)."""
     client().put_item(**_put_canonical(scope, item, None)[0]["Put"])
+    where = canonical_key(scope, item)
+    return {**item, "pk": where["pk"]["S"], "sk": where["sk"]["S"]}
 
 
 def get(scope: PoolScope, pm: str, account: str, customer: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -115,6 +118,19 @@ def detach_writes(scope: PoolScope, link: dict[str, Any]) -> list[dict[str, Any]
             }
         },
     ]
+
+
+def consent_writes(scope: PoolScope, item: dict[str, Any], consent: dict[str, Any]) -> list[dict[str, Any]]:
+    """Transaction writes recording a customer's consent to share an attached card with the pool:
+    `allow_redisplay: always` and the consent, on the card and on its copy under the customer."""
+    values = {":always": {"S": "always"}, ":consent": to_value(consent), ":one": {"N": "1"}}
+
+    def update(k: dict[str, Any]) -> dict[str, Any]:
+        return {"Update": {"TableName": _table(), "Key": k, "ExpressionAttributeValues": values,
+                           "UpdateExpression": "SET allow_redisplay = :always, sharing_consent = :consent ADD version :one",
+                           "ConditionExpression": "attribute_exists(pk)"}}  # fmt: skip
+
+    return [update(canonical_key(scope, item)), update(link_key(scope, item, item["customer"]))]
 
 
 def customer_must_exist(scope: PoolScope, customer: str) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def usage_put(scope: PoolScope, payment_method: str, usage: dict[str, Any]) -> d
     return {
         "Put": {
             "TableName": _table(),
-            "Item": {**to_item(usage), **key(keys.card_pk(scope, payment_method), keys.usage_sk(usage["charge"]))},
+            "Item": {**to_item(usage), **key(keys.card_pk(scope, payment_method), keys.usage_sk(usage.get("charge") or usage["id"]))},
         }
     }
 

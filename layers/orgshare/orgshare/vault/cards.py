@@ -42,7 +42,10 @@ TEST_CARDS = {
     "chargeDeclinedProcessingError": "4000000000000119",
     "chargeCustomerFail": "4000000000000341",
     "authenticationRequired": "4000002500003155",
+    "authenticationRequiredOnSetup": "4000002760003184",
 }
+# Stripe's test cards that ask the customer to authenticate (3-D Secure), in test mode only.
+AUTHENTICATION_TEST_CARDS = frozenset({"4000002500003155", "4000002760003184"})
 # pm_card_visa and tok_visa stand for the same test card.
 TEST_TOKENS = {f"{prefix}_{name}": number for name, number in TEST_CARDS.items() for prefix in ("pm_card", "tok")}
 

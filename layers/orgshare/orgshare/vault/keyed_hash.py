@@ -19,6 +19,7 @@ from orgshare.vault.sealing import kms
 
 API_KEY = "api_key"
 IDEMPOTENCY = "idempotency"
+CHECKOUT_SESSION = "checkout_session"
 
 _derived: dict[str, bytes] = {}
 _lock = threading.Lock()

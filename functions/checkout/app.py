@@ -1,0 +1,55 @@
+"""Checkout Sessions API: /v1/checkout/sessions (and the confirm call a checkout page's script
+makes with a publishable key)."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from orgshare.api.app import Api
+from orgshare.domain.checkout import confirmation, sessions
+from orgshare.params.checkout import (
+    CheckoutSessionConfirm,
+    CheckoutSessionCreate,
+    CheckoutSessionExpire,
+    CheckoutSessionLineItems,
+    CheckoutSessionList,
+    CheckoutSessionRetrieve,
+)
+
+api = Api()
+app = api.resolver
+
+
+@app.post("/v1/checkout/sessions")
+def create_session() -> Response[str]:
+    base = api.base_url()
+    return api.write(CheckoutSessionCreate, lambda who, params, info: sessions.create(who, params, info, base))
+
+
+@app.get("/v1/checkout/sessions")
+def list_sessions() -> Response[str]:
+    who, params = api.read(CheckoutSessionList)
+    return api.ok(sessions.list_sessions(who, params, "/v1/checkout/sessions"))
+
+
+@app.get("/v1/checkout/sessions/<session>")
+def retrieve_session(session: str) -> Response[str]:
+    who, _params = api.read(CheckoutSessionRetrieve)
+    return api.ok(sessions.retrieve(who, session))
+
+
+@app.get("/v1/checkout/sessions/<session>/line_items")
+def list_line_items(session: str) -> Response[str]:
+    who, params = api.read(CheckoutSessionLineItems)
+    return api.ok(sessions.line_items(who, session, params, f"/v1/checkout/sessions/{session}/line_items"))
+
+
+@app.post("/v1/checkout/sessions/<session>/expire")
+def expire_session(session: str) -> Response[str]:
+    return api.write(CheckoutSessionExpire, lambda who, _params, info: sessions.expire(who, session, info))
+
+
+@app.post("/v1/checkout/sessions/<session>/confirm")
+def confirm_session(session: str) -> Response[str]:
+    return api.write(CheckoutSessionConfirm, lambda who, params, info: confirmation.confirm(who, session, params, info), publishable=True)
+
+
+lambda_handler = api.handler()

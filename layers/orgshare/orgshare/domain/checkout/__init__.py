@@ -1,0 +1,1 @@
+"""Checkout: sessions, the page's payment of them, and their expiry."""

@@ -1,0 +1,176 @@
+"""Paying (or, in setup mode, saving a card for) a checkout session: what its page does when the
+customer submits it, authenticated by the session's own secret, never by an API key.
+
+The charge is the account's own PaymentIntent through its own connector; the session completes in
+a second transaction (with the customer's sharing consent, when given, and
+checkout.session.completed). A session whose payment succeeded but which did not complete (a crash
+between the two) is completed by the next submission instead of charging again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from orgshare.domain import customers, payment_methods, payments, setup_intents
+from orgshare.domain.changes import change_record
+from orgshare.domain.checkout import sessions
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import InvalidRequest
+from orgshare.ids import new_id
+from orgshare.params.checkout import CheckoutSessionConfirm, SetupIntentCreate
+from orgshare.params.customers import CustomerCreate
+from orgshare.params.payment_methods import PaymentMethodCreate
+from orgshare.params.payments import PaymentIntentConfirm, PaymentIntentCreate, PaymentMethodData
+from orgshare.storage import checkout as store
+from orgshare.storage import payment_methods as methods_store
+from orgshare.storage import payments as payments_store
+
+DEFAULT_CONSENT = "Save my card for future payments with {organization}'s businesses: it will be available to all of them."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the page shows next: `complete` (redirect), `requires_action` (the test authentication
+    step), or `declined` (the message, and the form again)."""
+
+    status: str
+    session: dict[str, Any]
+    error: str | None = None
+    payment_intent: str | None = None
+    setup_intent: str | None = None
+
+
+def _open(principal: Principal, session_id: str, request: RequestInfo) -> dict[str, Any]:
+    session = sessions.load(principal, session_id)
+    if session["status"] == "open" and session["expires_at"] <= time.time():
+        session = sessions.expired_version(principal, session, request) or sessions.load(principal, session_id)
+    if session["status"] != "open":
+        raise InvalidRequest(
+            f"This Checkout Session is no longer open (its status is {session['status']}).",
+            code="checkout_session_unexpected_state", param=None,
+        )  # fmt: skip
+    return session
+
+
+def _save(session: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    new = {**session, **changes, "version": session["version"] + 1}
+    store.commit([store.session_put(new, session["version"])], [])
+    return new
+
+
+def _customer(
+    principal: Principal, session: dict[str, Any], params: CheckoutSessionConfirm, save: bool, request: RequestInfo
+) -> dict[str, Any]:
+    """The session with its customer: the one it was made for, or a new one when it must have one
+    (customer_creation=always, a card to save, setup mode). Kept on the session for a retry."""
+    if session.get("customer"):
+        return session
+    needed = session.get("customer_creation") == "always" or save or session["session_mode"] == "setup"
+    if not needed:
+        return session
+    email = session.get("customer_email") or params.email
+    customer = customers.create(principal, CustomerCreate(email=email), request)
+    return _save(session, customer=customer["id"], customer_email=email)
+
+
+def _offered(principal: Principal, session: dict[str, Any], pm: str) -> None:
+    """A payment method named by the page: a saved card of the session's customer it may redisplay,
+    or a card created for this session (unattached, this account's)."""
+    item = payment_methods.visible(principal, pm)
+    attached = item.get("customer")
+    if item["type"] != "card" or (attached and attached != session.get("customer")):
+        raise InvalidRequest("This payment method cannot be used for this Checkout Session.", code="payment_method_invalid_parameter",
+                             param="payment_method")  # fmt: skip
+    if attached and item.get("allow_redisplay", "unspecified") not in session["allow_redisplay_filters"]:
+        raise InvalidRequest("This saved card is not offered in this Checkout Session.", code="payment_method_invalid_parameter",
+                             param="payment_method")  # fmt: skip
+
+
+def pay(principal: Principal, session_id: str, params: CheckoutSessionConfirm, request: RequestInfo, organization: str) -> Outcome:
+    """The customer submitted the page: a saved card (`payment_method`) or a new one (`card`)."""
+    session = _open(principal, session_id, request)
+    save = params.save_payment_method
+    if save and session["payment_method_save"] != "enabled":
+        raise InvalidRequest(
+            "Saving the card is not offered in this Checkout Session.", code="parameter_invalid", param="save_payment_method"
+        )
+    if (params.payment_method is None) == (params.card is None):
+        raise InvalidRequest(
+            "Give either payment_method (a saved card) or card (a new one).", code="parameter_missing", param="payment_method"
+        )
+    if params.payment_method:
+        _offered(principal, session, params.payment_method)
+    session = _customer(principal, session, params, save, request)
+    consent = {"text": params.consent_text or DEFAULT_CONSENT.format(organization=organization), "checkout_session": session_id,
+               "account": principal.account, "collected_at": int(time.time())} if save else None  # fmt: skip
+    if session["session_mode"] == "setup":
+        return _set_up(principal, session, params, consent, request)
+    return _charge(principal, session, params, consent, request)
+
+
+def _charge(
+    principal: Principal, session: dict[str, Any], params: CheckoutSessionConfirm, consent: dict[str, Any] | None, request: RequestInfo
+) -> Outcome:
+    usage = "off_session" if consent else session.get("setup_future_usage")
+    data = PaymentMethodData(type="card", card=params.card) if params.card else None
+    try:
+        if session.get("payment_intent"):
+            current = payments.load(principal, session["payment_intent"])
+            if current["status"] == "succeeded":  # paid before a crash kept the session from completing
+                return complete(principal, session, payments.render(current), consent, request)
+            again = PaymentIntentConfirm(
+                payment_method=params.payment_method, payment_method_data=data, setup_future_usage=usage, off_session=False
+            )
+            intent = payments.confirm(principal, current["id"], again, request)
+        else:
+            intent = payments.create(principal, PaymentIntentCreate(
+                amount=session["amount_total"], currency=session["currency"], customer=session.get("customer"),
+                payment_method=params.payment_method, payment_method_data=data, confirm=True, setup_future_usage=usage,
+                off_session=False, capture_method="automatic", metadata={"checkout_session": session["id"]}), request)  # fmt: skip
+    except payments.PaymentDeclined as declined:
+        if not session.get("payment_intent"):
+            session = _save(session, payment_intent=declined.intent["id"])
+        return Outcome("declined", sessions.render(session), declined.message, payment_intent=declined.intent["id"])
+    if not session.get("payment_intent"):
+        session = _save(session, payment_intent=intent["id"])
+    if intent["status"] == "requires_action":
+        return Outcome("requires_action", sessions.render(session), payment_intent=intent["id"])
+    return complete(principal, session, intent, consent, request)
+
+
+def _set_up(
+    principal: Principal, session: dict[str, Any], params: CheckoutSessionConfirm, consent: dict[str, Any] | None, request: RequestInfo
+) -> Outcome:
+    pm = params.payment_method or payment_methods.create(
+        principal, PaymentMethodCreate(type="card", card=params.card), request
+    )["id"]  # fmt: skip
+    intent = setup_intents.create(principal, SetupIntentCreate(customer=session["customer"], payment_method=pm, confirm=True), request)
+    session = _save(session, setup_intent=intent["id"])
+    if intent["status"] == "requires_action":
+        return Outcome("requires_action", sessions.render(session), setup_intent=intent["id"])
+    return complete(principal, session, intent, consent, request)
+
+
+def complete(
+    principal: Principal, session: dict[str, Any], intent: dict[str, Any], consent: dict[str, Any] | None, request: RequestInfo
+) -> Outcome:
+    """The session complete, with the card's sharing consent when the customer gave it, and
+    checkout.session.completed (to the session's account, and once to organization endpoints)."""
+    paid = session["session_mode"] == "payment"
+    new = {**session, "version": session["version"] + 1, "status": "complete", "payment_status": "paid" if paid else "no_payment_required",
+           "customer": session.get("customer") or intent.get("customer")}  # fmt: skip
+    writes = [store.session_put(new, session["version"])]
+    pm = intent.get("payment_method")
+    if consent and pm:
+        card = payment_methods.visible(principal, pm)
+        if card.get("customer"):
+            writes += methods_store.consent_writes(principal.scope, card, consent)
+            record = {"id": new_id("pmc"), "object": "payment_method_consent", "payment_method": pm, "account": principal.account,
+                      "customer": card["customer"], "checkout_session": session["id"], "text": consent["text"],
+                      "created": consent["collected_at"]}  # fmt: skip
+            writes.append(payments_store.usage_put(principal.scope, pm, record))
+    change = change_record(principal, request, "checkout.session.completed", sessions.render(new, for_event=True), audience="account")
+    store.commit(writes, [change])
+    return Outcome("complete", sessions.render(new), payment_intent=new.get("payment_intent"), setup_intent=new.get("setup_intent"))
