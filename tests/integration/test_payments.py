@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from tests.conftest import LocalSystem, eventually
 
@@ -326,3 +327,31 @@ def test_later_steps_go_to_the_processor_that_took_the_payment(local_system: Loc
     assert gone.value.code == "connector_not_configured"
     assert merchant.v1.payment_intents.retrieve(to_capture.id).to_dict().get("amount_refunded") == 0
     assert merchant.v1.refunds.list(params={"payment_intent": to_capture.id}).data == []
+
+
+@pytest.mark.parametrize("number", ["4000002500003155", "4000002760003184"])
+def test_a_card_that_needs_authentication_is_declined_when_the_customer_is_not_there(
+    merchants: dict[str, stripe.StripeClient], number: str
+) -> None:
+    """Charging a card another merchant saved is merchant-initiated: nobody can complete 3-D Secure,
+    so the processor declines (authentication_required), on both connectors (the stripe one as Stripe
+    answers off_session=true); with the customer present (off_session=false) it asks for authentication."""
+    rides, deliveries = merchants["rides"], merchants["deliveries"]
+    for saver, charger in ((deliveries, rides), (rides, deliveries)):  # rides: the test connector; deliveries: stripe
+        customer = saver.v1.customers.create(params={"name": "Off Session Olga"})
+        card = saver.v1.payment_methods.create(params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034}})
+        saver.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+        paying: PaymentIntentCreateParams = {"amount": 1234, "currency": "eur", "customer": customer.id, "payment_method": card.id,
+                                             "confirm": True}  # fmt: skip
+        with pytest.raises(stripe.CardError) as err:
+            charger.v1.payment_intents.create(params=paying)
+        body = err.value.json_body
+        assert isinstance(body, dict) and err.value.http_status == 402
+        assert (body["error"]["code"], body["error"]["decline_code"]) == ("authentication_required", "authentication_required")
+        assert body["error"]["payment_intent"]["status"] == "requires_payment_method"
+        assert body["error"]["payment_intent"]["last_payment_error"]["code"] == "authentication_required"
+        present = charger.v1.payment_intents.create(params={**paying, "off_session": False})
+        assert present.status == "requires_action" and present.next_action is not None
+        assert charger.v1.payment_intents.cancel(present.id).status == "canceled"
+        # The merchant that saved it, with the customer in its checkout, is asked for authentication too.
+        assert saver.v1.payment_intents.create(params=paying).status == "requires_action"

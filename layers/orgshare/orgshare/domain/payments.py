@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from orgshare.connectors import Card, Connector, ConnectorAuthFailed, ProcessorFailed
+from orgshare.connectors import Card, ChargeResult, Connector, ConnectorAuthFailed, ProcessorFailed
 from orgshare.domain import payment_methods, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.principal import Principal, RequestInfo
@@ -236,6 +236,23 @@ def _confirm(
             idempotency_key=f"{intent_id}-{intent['version']}",
         )  # fmt: skip
 
+    return _settle(principal, intent, stored_version, record, method, result, setup_future_usage, request, changes)
+
+
+def _settle(
+    principal: Principal,
+    intent: dict[str, Any],
+    stored_version: int | None,
+    record: dict[str, Any],
+    method: dict[str, Any],
+    result: ChargeResult,
+    setup_future_usage: str | None,
+    request: RequestInfo,
+    changes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The processor's answer committed in one transaction: the intent, its charge's usage record,
+    an attachment for setup_future_usage, and the events; a decline raised after it is stored."""
+    intent_id, customer = intent["id"], intent.get("customer")
     now = int(time.time())
     new = {
         **intent,
@@ -283,6 +300,22 @@ def _confirm(
     if new["status"] == "requires_payment_method":
         raise PaymentDeclined(render(new))
     return render(new)
+
+
+def authenticated(principal: Principal, intent_id: str, succeeded: bool, request: RequestInfo) -> dict[str, Any]:
+    """The customer's answer to a test authentication (3-D Secure) of an intent in requires_action:
+    the processor completes or refuses the payment, committed as a confirm's outcome is."""
+    intent = load(principal, intent_id)
+    if intent["status"] != "requires_action":
+        raise _unexpected(intent, "authenticate")
+    record, connector = profiles.connector_for(principal, intent["profile"], intent["connector"])
+    with processor_call(record["connector_name"]):
+        result = connector.authenticate(
+            intent["reference"], succeeded=succeeded, capture=intent["capture_method"] != "manual",
+            idempotency_key=f"{intent_id}-authenticate-{intent['version']}",
+        )  # fmt: skip
+    method = payment_methods.visible(principal, intent["payment_method"])
+    return _settle(principal, intent, intent["version"], record, method, result, None, request, [])
 
 
 def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, request: RequestInfo) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from orgshare.connectors import CONNECTORS, Connector
+from orgshare.connectors import CONNECTORS, Connector, ConnectorModeMismatch
 from orgshare.domain import auth
 from orgshare.domain.principal import Principal
 from orgshare.errors import InvalidRequest, ResourceMissing
@@ -102,6 +102,14 @@ def _check_settings(name: str, settings: dict[str, Any], livemode: bool) -> None
         )  # fmt: skip
 
 
+def _check_mode(name: str, credentials: dict[str, str], livemode: bool) -> None:
+    """Each connector class says which mode it (with these credentials) belongs to."""
+    try:
+        CONNECTORS[name].check_mode(credentials, livemode)
+    except ConnectorModeMismatch as exc:
+        raise InvalidRequest(str(exc), code="connector_mode_mismatch", param=exc.param) from None
+
+
 def create_connector(principal: Principal, profile: str, params: ConnectorCreate) -> dict[str, Any]:
     owner = profile_of(principal, profile)
     kind = CONNECTORS[params.connector_name]
@@ -113,6 +121,7 @@ def create_connector(principal: Principal, profile: str, params: ConnectorCreate
             f"The {params.connector_name} connector takes credentials {', '.join(kind.credential_fields)}.",
             code="parameter_missing" if missing else "parameter_unknown", param=f"credentials[{field}]",
         )  # fmt: skip
+    _check_mode(params.connector_name, params.credentials, principal.livemode)
     settings = params.settings.model_dump(exclude_none=True) if params.settings else {}
     _check_settings(params.connector_name, settings, principal.livemode)
     connector_id = new_id("mca")
@@ -151,6 +160,7 @@ def update_connector(principal: Principal, profile: str, connector: str, params:
         fields = CONNECTORS[current["connector_name"]].credential_fields
         if sorted(params.credentials) != sorted(fields):
             raise InvalidRequest(f"credentials must be exactly: {', '.join(fields)}.", code="parameter_invalid", param="credentials")
+        _check_mode(current["connector_name"], params.credentials, principal.livemode)
         new["credentials"] = sealing.seal(json.dumps(params.credentials), _seal_context(principal, connector)).as_item()
         new["masked"] = _masked(params.credentials)
     if params.settings is not None:
@@ -186,4 +196,13 @@ def connector_for(principal: Principal, profile: str, connector: str | None = No
         )  # fmt: skip
         raise InvalidRequest(f"{wanted}.", code="connector_not_configured", param="profile")
     credentials = json.loads(sealing.open_sealed(sealing.Sealed.from_item(record["credentials"]), _seal_context(principal, record["id"])))
-    return record, CONNECTORS[record["connector_name"]](credentials, record.get("settings") or {}, principal.livemode)
+    kind = CONNECTORS[record["connector_name"]]
+    try:  # a record from before connectors were checked at creation: never let it charge (nor simulate) in the wrong mode
+        kind.check_mode(credentials, principal.livemode)
+    except ConnectorModeMismatch as exc:
+        raise InvalidRequest(
+            f"The {kind.name} connector {record['id']} cannot be used in {principal.mode} mode: {exc} Nothing was changed; "
+            "configure a connector for this mode (or fix this one's credentials).",
+            code="connector_mode_mismatch", param="profile",
+        ) from None  # fmt: skip
+    return record, kind(credentials, record.get("settings") or {}, principal.livemode)

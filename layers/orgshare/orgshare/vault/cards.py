@@ -41,8 +41,9 @@ TEST_CARDS = {
     "chargeDeclinedIncorrectCvc": "4000000000000127",
     "chargeDeclinedProcessingError": "4000000000000119",
     "chargeCustomerFail": "4000000000000341",
-    "authenticationRequired": "4000002500003155",
-    "authenticationRequiredOnSetup": "4000002760003184",
+    # As Stripe's: 3155 needs authentication unless set up first, 3184 on every payment.
+    "authenticationRequiredOnSetup": "4000002500003155",
+    "authenticationRequired": "4000002760003184",
 }
 # Stripe's test cards that ask the customer to authenticate (3-D Secure), in test mode only.
 AUTHENTICATION_TEST_CARDS = frozenset({"4000002500003155", "4000002760003184"})
