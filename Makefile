@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/orgshare/requirements.txt | sha1sum | cut -c1-12)
 REGION ?= us-east-1
 
+NODE_STAMP := tests/node/node_modules/.installed
+APT_GET := $(shell command -v apt-get 2>/dev/null)
+
 .PHONY: install run test test-unit test-integration lint format build validate bench events clean
 
 $(STAMP): pyproject.toml layers/orgshare/requirements.txt
@@ -14,18 +17,25 @@ $(STAMP): pyproject.toml layers/orgshare/requirements.txt
 	$(PY) -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install everything the project needs
+# The Node SDK tests: Debian's nodejs and npm when the machine has no node, then the lock file's packages.
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "installing Debian's nodejs and npm"; \
+		$(if $(APT_GET),apt-get update -qq && apt-get install -y -qq nodejs npm,echo "no node and no apt-get: install Node.js 20+" && false); }
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP) ## create .venv and install everything the project needs
 
 run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data across restarts)
 	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,)
 
-test: $(STAMP) ## unit and integration tests
+test: $(STAMP) $(NODE_STAMP) ## unit and integration tests (the Node SDK's included)
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest tests/integration
 
 lint: $(STAMP) ## ruff, mypy, cfn-lint, sam validate --lint (all offline)

@@ -29,6 +29,7 @@ PATH_SAMPLES = {
     "refund": "re_SAMPLE",
     "session": "cs_test_SAMPLE",
     "setup_intent": "seti_SAMPLE",
+    "name": "checkout.css",
 }
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
@@ -58,6 +59,8 @@ BODIES = {
     ("POST", "/v1/setup_intents"): "customer=cus_SAMPLE&payment_method=pm_SAMPLE",
     ("POST", "/v1/setup_intents/{setup_intent}"): "metadata[purpose]=rides",
     ("POST", "/v1/setup_intents/{setup_intent}/confirm"): "payment_method=pm_SAMPLE",
+    ("POST", "/checkout/{session}"): "key=SESSION_KEY&payment_method=new&number=4242+4242+4242+4242&exp=12%2F34&cvc=123",
+    ("POST", "/checkout/{session}/authenticate"): "key=SESSION_KEY&outcome=complete",
 }
 QUERIES = {
     ("GET", "/v1/customers"): {"limit": ["3"]},
@@ -66,6 +69,7 @@ QUERIES = {
     ("GET", "/v1/events"): {"type": ["customer.*"]},
     ("GET", "/v1/payment_intents"): {"limit": ["3"]},
     ("GET", "/v1/refunds"): {"payment_intent": ["pi_SAMPLE"]},
+    ("GET", "/checkout/{session}"): {"key": ["SESSION_KEY"]},
 }
 
 

@@ -133,10 +133,11 @@ def _charge(
         if not session.get("payment_intent"):
             session = _save(session, payment_intent=declined.intent["id"])
         return Outcome("declined", sessions.render(session), declined.message, payment_intent=declined.intent["id"])
+    if intent["status"] == "requires_action":  # the consent waits with the session for the authentication's outcome
+        session = _save(session, payment_intent=intent["id"], pending_consent=consent)
+        return Outcome("requires_action", sessions.render(session), payment_intent=intent["id"])
     if not session.get("payment_intent"):
         session = _save(session, payment_intent=intent["id"])
-    if intent["status"] == "requires_action":
-        return Outcome("requires_action", sessions.render(session), payment_intent=intent["id"])
     return complete(principal, session, intent, consent, request)
 
 
@@ -147,9 +148,28 @@ def _set_up(
         principal, PaymentMethodCreate(type="card", card=params.card), request
     )["id"]  # fmt: skip
     intent = setup_intents.create(principal, SetupIntentCreate(customer=session["customer"], payment_method=pm, confirm=True), request)
-    session = _save(session, setup_intent=intent["id"])
+    session = _save(session, setup_intent=intent["id"], pending_consent=consent if intent["status"] == "requires_action" else None)
     if intent["status"] == "requires_action":
         return Outcome("requires_action", sessions.render(session), setup_intent=intent["id"])
+    return complete(principal, session, intent, consent, request)
+
+
+def authenticated(principal: Principal, session_id: str, succeeded: bool, request: RequestInfo) -> Outcome:
+    """The customer's answer to the test authentication step: the payment (or setup) goes on to
+    its outcome, and the session completes with the consent given before the step."""
+    session = _open(principal, session_id, request)
+    consent = session.get("pending_consent")
+    if session.get("setup_intent"):
+        setup = setup_intents.authenticated(principal, session["setup_intent"], succeeded, request)
+        if setup["status"] == "succeeded":
+            return complete(principal, session, setup, consent, request)
+        return Outcome("declined", sessions.render(session), (setup.get("last_setup_error") or {}).get("message"), setup_intent=setup["id"])
+    if not session.get("payment_intent"):
+        raise InvalidRequest("This Checkout Session is not waiting for an authentication.", code="checkout_session_unexpected_state")
+    try:
+        intent = payments.authenticated(principal, session["payment_intent"], succeeded, request)
+    except payments.PaymentDeclined as declined:
+        return Outcome("declined", sessions.render(session), declined.message, payment_intent=declined.intent["id"])
     return complete(principal, session, intent, consent, request)
 
 
@@ -160,7 +180,7 @@ def complete(
     checkout.session.completed (to the session's account, and once to organization endpoints)."""
     paid = session["session_mode"] == "payment"
     new = {**session, "version": session["version"] + 1, "status": "complete", "payment_status": "paid" if paid else "no_payment_required",
-           "customer": session.get("customer") or intent.get("customer")}  # fmt: skip
+           "customer": session.get("customer") or intent.get("customer"), "pending_consent": None}  # fmt: skip
     writes = [store.session_put(new, session["version"])]
     pm = intent.get("payment_method")
     if consent and pm:

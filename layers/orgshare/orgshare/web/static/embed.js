@@ -1,0 +1,21 @@
+// orgshare embedded checkout: mounts a session's checkout page in an iframe on the merchant's page.
+//   <div id="checkout"></div>
+//   <script src="https://ORGSHARE/static/embed.js" data-client-secret="cs_test_..._secret_..." data-mount="#checkout"></script>
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) { return; }
+  var secret = script.getAttribute("data-client-secret") || "";
+  var parts = secret.split("_secret_");
+  var mount = document.querySelector(script.getAttribute("data-mount") || "#checkout");
+  if (parts.length !== 2 || !mount) { return; }
+  var root = script.src.replace(/\/static\/embed\.js(\?.*)?$/, "");
+  var frame = document.createElement("iframe");
+  frame.src = root + "/checkout/" + encodeURIComponent(parts[0]) + "?key=" + encodeURIComponent(parts[1]);
+  frame.title = "Checkout";
+  frame.setAttribute("allow", "payment");
+  frame.style.width = "100%";
+  frame.style.minHeight = "640px";
+  frame.style.border = "0";
+  mount.appendChild(frame);
+})();
