@@ -141,11 +141,14 @@ def test_signatures_verify_with_the_stripe_sdk() -> None:
         stripe.Webhook.construct_event(payload, stale, "whsec_test")
 
 
-def test_a_poison_message_fails_alone_and_blocks_no_delivery(aws: dict[str, str]) -> None:
+def test_a_poison_message_fails_alone_and_blocks_no_delivery(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from localrun.receiver import Receiver
     from orgshare.domain import webhooks
     from orgshare.params.webhooks import WebhookEndpointCreate
+    from orgshare.settings import get_settings
 
+    monkeypatch.setenv("ALLOW_LOOPBACK_WEBHOOKS", "true")  # the receiver is on 127.0.0.1
+    get_settings.cache_clear()
     demo = admin.seed_demo()
     rides = auth.authenticate(demo.accounts[1].key)
     receiver = Receiver().start()

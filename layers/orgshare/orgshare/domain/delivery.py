@@ -1,7 +1,9 @@
-"""Webhook delivery: who gets an event, signing, posting, recording attempts, scheduling retries.
+"""Webhook delivery: who gets an event, signing, posting (webhook_http), recording attempts,
+scheduling retries.
 
-Each (event, endpoint) delivery is independent: a slow or dead endpoint costs only its own
-thread and its own retry messages, never another endpoint's delivery.
+Each (event, endpoint) delivery is independent: a slow, dead or hostile endpoint costs only its own
+thread (for at most WEBHOOK_TIMEOUT_SECONDS) and its own retry messages, never another endpoint's
+delivery.
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from orgshare import messaging
-from orgshare.domain import endpoint_urls, webhooks
-from orgshare.errors import InvalidRequest
+from orgshare import event_types, messaging
+from orgshare.domain import webhook_http, webhooks
 from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import events as events_store
@@ -51,16 +50,7 @@ def _secret(endpoint: dict[str, Any]) -> str:
 def subscribed(endpoint: dict[str, Any], event_type: str) -> bool:
     if endpoint.get("status") != "enabled":
         return False
-    return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in endpoint["enabled_events"])
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could point anywhere, an internal host included: a 3xx is simply not a 2xx.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    return any(event_types.matches(p, event_type) for p in endpoint["enabled_events"])
 
 
 @lru_cache(maxsize=1)
@@ -76,39 +66,35 @@ class Delivery:
     attempt: int
 
 
-def post(delivery: Delivery) -> dict[str, Any]:
-    """One attempt: the signed POST and its record (status, latency, response code)."""
-    endpoint, event = delivery.endpoint, delivery.event
-    payload = json.dumps(event)
-    started = time.monotonic()
-    code: int | None = None
-    error: str | None = None
+def _answer(delivery: Delivery) -> webhook_http.Answer:
+    endpoint = delivery.endpoint
     try:
-        endpoint_urls.check(endpoint["url"], endpoint["mode"] == "live")
-        request = urllib.request.Request(  # noqa: S310 - check() allowed only http(s) to a permitted host
-            endpoint["url"], data=payload.encode(), method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "orgshare/1.0 (+webhooks)",
-                     "Stripe-Signature": signature(_secret(endpoint), payload, int(time.time()))},
-        )  # fmt: skip
-        with _opener.open(request, timeout=get_settings().webhook_timeout_seconds) as answer:
-            code = answer.status
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-    except InvalidRequest as exc:
-        error = exc.message
-    except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
-        error = type(exc).__name__
-    latency_ms = int((time.monotonic() - started) * 1000)
-    succeeded = code is not None and 200 <= code < 300
+        payload = json.dumps(delivery.event)
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "orgshare/1.0 (+webhooks)",
+                   "Stripe-Signature": signature(_secret(endpoint), payload, int(time.time()))}  # fmt: skip
+    except Exception:  # our side (the secret could not be opened): this attempt fails and is retried
+        logger.exception("webhook not signed", extra={"webhook_endpoint": endpoint["id"]})
+        return webhook_http.Answer(None, "internal_error")
+    settings = get_settings()
+    return webhook_http.post(
+        endpoint["url"], payload.encode(), headers, livemode=endpoint["mode"] == "live", timeout=settings.webhook_timeout_seconds
+    )
+
+
+def post(delivery: Delivery) -> dict[str, Any]:
+    """One attempt and its record: status, the class of the answer's status, a word for what went
+    wrong, latency. Never raises."""
+    started = time.monotonic()
+    answer = _answer(delivery)
     return {
         "object": "webhook_delivery_attempt",
-        "event": event["id"],
-        "webhook_endpoint": endpoint["id"],
+        "event": delivery.event["id"],
+        "webhook_endpoint": delivery.endpoint["id"],
         "attempt": delivery.attempt,
-        "status": "succeeded" if succeeded else "failed",
-        "response_status": code,
-        "error": error,
-        "latency_ms": latency_ms,
+        "status": "succeeded" if answer.succeeded else "failed",
+        "response_status_class": answer.status_class,
+        "error": answer.error,
+        "latency_ms": int((time.monotonic() - started) * 1000),
         "created": int(time.time()),
         "created_ms": int(time.time() * 1000),
     }
@@ -123,12 +109,15 @@ def _retry_message(delivery: Delivery, delay: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run(deliveries: list[Delivery]) -> list[dict[str, Any]]:
-    """Posts every delivery concurrently, records every attempt, and schedules a retry for each
-    failure while the schedule lasts (by default 8 retries over 3 days)."""
-    if not deliveries:
-        return []
-    attempts = list(_pool().map(post, deliveries))
+def start(deliveries: list[Delivery]) -> list[Future[dict[str, Any]]]:
+    """Posts every delivery concurrently (on the shared pool); each future gives its attempt."""
+    return [_pool().submit(post, d) for d in deliveries]
+
+
+def settle(deliveries: list[Delivery], attempts: list[dict[str, Any]]) -> None:
+    """Records the attempts and schedules a retry for each failure while the schedule lasts (by
+    default 8 retries over 3 days). Raises if either cannot be written: the caller's message is then
+    handed over again."""
     settings = get_settings()
     delays = settings.retry_delays()
     by_scope: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -147,6 +136,12 @@ def run(deliveries: list[Delivery]) -> list[dict[str, Any]]:
     for delivery, attempt in zip(deliveries, attempts, strict=True):
         if attempt["status"] == "failed" and delivery.attempt > len(delays):
             logger.warning("webhook delivery abandoned", extra={"event": attempt["event"], "webhook_endpoint": attempt["webhook_endpoint"]})
+
+
+def run(deliveries: list[Delivery]) -> list[dict[str, Any]]:
+    """Posts, records and schedules the retries of `deliveries` as one unit."""
+    attempts = [f.result() for f in start(deliveries)]
+    settle(deliveries, attempts)
     return attempts
 
 

@@ -163,6 +163,6 @@ def retrieve_event(principal: Principal, event: str) -> dict[str, Any]:
 def delivery_attempts(principal: Principal, event: str, url: str) -> dict[str, Any]:
     """Every delivery attempt of an event the caller can see, newest first."""
     _visible_event(principal, event)
-    fields = ("object", "event", "webhook_endpoint", "attempt", "status", "response_status", "error", "latency_ms", "created")
+    fields = ("object", "event", "webhook_endpoint", "attempt", "status", "response_status_class", "error", "latency_ms", "created")
     attempts = store.list_attempts(principal.org, principal.mode, event)
     return list_object(url, [{f: a.get(f) for f in fields} for a in attempts], False)

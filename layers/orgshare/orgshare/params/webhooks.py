@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from orgshare import event_types
 from orgshare.params.common import ListParams, Metadata, Params, Unsettable
 
-EventType = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")]
+
+def _known(value: str) -> str:
+    if not event_types.accepts(value):
+        raise ValueError(f"'{value}' is not an event type orgshare sends (use '*', a type such as customer.created, or customer.*).")
+    return value
+
+
+# The index of a refused entry is its param: enabled_events[N].
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_known)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
