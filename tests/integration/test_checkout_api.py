@@ -122,7 +122,7 @@ def test_hosted_session_url_line_items_list_and_expire(local_system: LocalSystem
                 "metadata": {"order": "42"}, "client_reference_id": "order-42", "expires_at": int(time.time()) + 3600}
     )  # fmt: skip
     assert session.ui_mode == "hosted_page" and session.url and session.url.startswith(local_system.url + "/checkout/" + session.id)
-    assert session.client_secret is None and session.metadata == {"order": "42"} and session.client_reference_id == "order-42"
+    assert session.client_secret is None and session.metadata.to_dict() == {"order": "42"} and session.client_reference_id == "order-42"
     assert rides.v1.checkout.sessions.retrieve(session.id).url == session.url
     items = rides.v1.checkout.sessions.line_items.list(session.id).data
     assert [(i.description, i.amount_total, i.quantity, i.price.unit_amount) for i in items] == [("Ride service", 7500, 1, 7500)]

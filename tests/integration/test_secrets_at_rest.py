@@ -27,6 +27,8 @@ pytestmark = pytest.mark.integration
 CARD_NUMBER, CVC = "4000056655665556", "918"  # a Visa debit test card
 BANK_ACCOUNT = "000987654321"
 CONNECTOR_SECRET = "sim_credential_Zq81xWv3Lk0p"
+SESSION = {"mode": "payment", "line_items[0][price_data][currency]": "usd", "line_items[0][price_data][unit_amount]": "700",
+           "line_items[0][price_data][product_data][name]": "Ride", "line_items[0][quantity]": "1"}  # fmt: skip
 
 
 def post(system: LocalSystem, path: str, key: str, params: dict[str, str], idempotency_key: str) -> tuple[int, dict[str, Any], bool]:
@@ -79,6 +81,8 @@ def test_no_secret_or_unkeyed_digest_of_one_is_stored(local_system: LocalSystem)
         (rides.key, f"/v1/business_profiles/{profile}/connectors", {"connector_name": "test", "credentials[api_key]": CONNECTOR_SECRET}),
         (platform.key, f"/v1/accounts/{rides.id}/api_keys", {"name": "at-rest"}),
         (rides.key, "/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/hooks", "enabled_events[0]": "customer.created"}),
+        (rides.key, "/v1/checkout/sessions", {**SESSION, "success_url": "https://rides.example/ok"}),
+        (rides.key, "/v1/checkout/sessions", {**SESSION, "ui_mode": "embedded", "return_url": "https://rides.example/ok"}),
     ]  # fmt: skip
     secrets = {CARD_NUMBER, CVC, BANK_ACCOUNT, CONNECTOR_SECRET}
     digested = set()
@@ -87,6 +91,8 @@ def test_no_secret_or_unkeyed_digest_of_one_is_stored(local_system: LocalSystem)
         status, first, replayed = post(local_system, path, key, params, idempotency_key)
         assert status == 200 and not replayed, first
         secrets |= {first[f] for f in ("secret",) if f in first}  # the new API key's and the endpoint's secret, shown once
+        if first.get("object") == "checkout.session":  # a session's page secret, in its URL or its client_secret
+            secrets |= {first["url"].partition("?key=")[2]} if first["url"] else {first["client_secret"].partition("_secret_")[2]}
 
         # Replay and "same key, other parameters" behave as Stripe's do; the replay shows no secret again.
         again = post(local_system, path, key, params, idempotency_key)

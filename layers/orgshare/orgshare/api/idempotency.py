@@ -8,7 +8,8 @@ What the record keeps is safe to lose with the table: the fingerprint is a keyed
 derived in KMS, see vault.keyed_hash) of the parameters with any CVC left out, so a stored record
 cannot be brute-forced back into a card number; and the answer kept for replay has its one-time
 secrets (a new API key's, a webhook endpoint's signing secret) redacted: only the first answer
-shows them, as only the first creation may.
+shows them, as only the first creation may. A checkout session's page secret is never stored
+either: it is derived again for the replay.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orgshare.domain.checkout import secrets as checkout_secrets
 from orgshare.domain.principal import Principal
 from orgshare.errors import IdempotencyFailed, IdempotencyInProgress, InvalidRequest
 from orgshare.settings import get_settings
@@ -42,6 +44,9 @@ def _persistence() -> DynamoDBPersistenceLayer:
 
 def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
     del idempotent_data
+    body = response.get("result", {}).get("body")
+    if isinstance(body, dict) and body.get("object") == "checkout.session":
+        response = {**response, "result": {**response["result"], "body": checkout_secrets.reveal(body)}}
     return {**response, "replayed": True}
 
 
@@ -69,6 +74,8 @@ def _redacted(secret: Any) -> Any:
 
 def _for_storage(answer: dict[str, Any]) -> dict[str, Any]:
     body = answer.get("result", {}).get("body")
+    if isinstance(body, dict) and body.get("object") == "checkout.session":  # its page secret is derived again on replay
+        return {**answer, "result": {**answer["result"], "body": checkout_secrets.conceal(body)}}
     if not isinstance(body, dict) or not any(field in body for field in _ONE_TIME_SECRETS):
         return answer
     kept = {**body, **{field: _redacted(body[field]) for field in _ONE_TIME_SECRETS if field in body}}

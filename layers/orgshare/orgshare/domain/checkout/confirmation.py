@@ -24,7 +24,9 @@ class CheckoutDeclined(CardError):
 
     def body(self) -> dict[str, Any]:
         body = super().body()
-        body["error"].update(checkout_session=self.outcome.session, payment_intent=self.outcome.payment_intent)
+        # Stored for replays: the session as events show it, without its page secret.
+        session = {**self.outcome.session, "url": None, "client_secret": None}
+        body["error"].update(checkout_session=session, payment_intent=self.outcome.payment_intent)
         return body
 
 

@@ -5,6 +5,7 @@ stored: a copy of the tables cannot pay anyone's session, and a retrieve can sti
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from orgshare.vault.keyed_hash import CHECKOUT_SESSION, keyed_hash
 
@@ -27,3 +28,20 @@ def is_valid(session: str, given: str | None) -> bool:
         return False
     secret = given.removeprefix(f"{session}_secret_")
     return hmac.compare_digest(secret.encode(), session_secret(session).encode())
+
+
+def conceal(session: dict[str, Any]) -> dict[str, Any]:
+    """A rendered session fit to be stored (an idempotent replay's answer): its URL and client
+    secret without the secret, which `reveal` derives again."""
+    url, client = session.get("url"), session.get("client_secret")
+    return {**session, "url": url.partition("?key=")[0] if url else None, "client_secret": bool(client) or None}
+
+
+def reveal(session: dict[str, Any]) -> dict[str, Any]:
+    """What `conceal` kept, with the secret derived again."""
+    url, client = session.get("url"), session.get("client_secret")
+    return {
+        **session,
+        "url": f"{url}?key={session_secret(session['id'])}" if url else None,
+        "client_secret": client_secret(session["id"]) if client else None,
+    }
