@@ -79,6 +79,15 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
     intent = measure("POST /v1/payment_intents (confirm=true)", lambda: rides.v1.payment_intents.create(params=paid))
     measure("POST /v1/refunds (partial)", lambda: rides.v1.refunds.create(params={"payment_intent": intent.id, "amount": 100}))
     measure("GET /v1/payment_intents/{id}", lambda: rides.v1.payment_intents.retrieve(intent.id))
+    line: Any = {"price_data": {"currency": "usd", "unit_amount": 7500, "product_data": {"name": "Ride"}}, "quantity": 1}
+    session: Any = {"mode": "payment", "line_items": [line], "customer": cus.id, "success_url": "https://rides.example/ok",
+                    "saved_payment_method_options": {"payment_method_save": "enabled"}}  # fmt: skip
+    opened = measure("POST /v1/checkout/sessions", lambda: rides.v1.checkout.sessions.create(params=session))
+    fields = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034", "save_payment_method": "true"}
+    measure(
+        "POST /v1/checkout/sessions/{id}/confirm (new card, saved)",
+        lambda: rides.raw_request("post", f"/v1/checkout/sessions/{opened.id}/confirm", **fields),
+    )
     measure("DELETE /v1/customers/{id}", lambda: rides.v1.customers.delete(cus.id))
     measure("POST /v1/accounts", lambda: platform.v1.accounts.create(params={"type": "standard"}))
     measure("GET /v1/accounts/{id}", lambda: platform.v1.accounts.retrieve(accounts["Rocket Rides"]))
