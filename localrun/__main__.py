@@ -9,13 +9,17 @@ import signal
 import sys
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localrun import aws
+from localrun import aws, persistence
 from localrun import template as tpl
+from localrun.pollers import PAUSE_STREAM
 
-_physical: tpl.Physical = {}
+if TYPE_CHECKING:
+    from localrun.gateway import GatewayServer
+    from localrun.moto_server import MotoServer
 
 
 def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, overrides: dict[str, str]) -> dict[str, str]:
@@ -34,26 +38,98 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     return env
 
 
-def start(
-    port: int = 0, verbose: bool = False, overrides: dict[str, str] | None = None, kms: dict[str, dict[str, str]] | None = None
-) -> tuple[Any, Any, list[str], dict[str, str]]:
-    """moto, the resources, the gateway and the event path's pollers; returns (moto, http server,
-    table names, env). The pollers stop with the process (daemon threads)."""
+@dataclass
+class System:
+    """What a local run is made of."""
+
+    moto: MotoServer
+    server: GatewayServer
+    tables: list[str]
+    env: dict[str, str]
+    template: dict[str, Any]
+    physical: tpl.Physical
+    pollers: list[threading.Thread]
+    stopping: threading.Event  # set: the pollers finish the batch in hand and end
+
+    def stop(self, snapshots: persistence.Snapshots | None = None) -> None:
+        """A clean stop: no new requests, the event path's batches under way finished, then the last snapshot."""
+        self.server.shutdown()
+        self.stopping.set()
+        for poller in self.pollers:
+            poller.join(timeout=30)
+        if snapshots is not None:
+            snapshots.close()
+        self.moto.stop()
+
+
+def _warm_layer_clients() -> None:
+    # The shared layer's boto3 clients, made once before requests run concurrently: boto3's default
+    # session is not safe to make clients from on several threads at once.
+    from orgshare import messaging
+    from orgshare.storage import dynamo
+    from orgshare.vault import sealing
+
+    for make in (dynamo.client, sealing.kms, messaging.eventbridge, messaging.sqs):
+        make()
+
+
+def run_system(
+    port: int = 0,
+    verbose: bool = False,
+    overrides: dict[str, str] | None = None,
+    saved: persistence.Saved | None = None,
+    pause_stream: bool = False,
+) -> System:
+    """moto, the resources (`saved` put back into them before anything reads them), the gateway and
+    the event path's pollers (held back with `pause_stream`: LOCALRUN_PAUSE_STREAM=1). Daemon threads
+    all: they end with the process; System.stop stops them cleanly."""
     from localrun.gateway import Gateway, serve
     from localrun.pollers import start_pollers
+    from orgshare.settings import get_settings
 
     template = tpl.load()
     moto, endpoint = aws.start_moto()
     aws.point_sdk_at(endpoint)
-    physical = aws.create_resources(template, kms)
-    global _physical
-    _physical = physical
+    physical = aws.create_resources(template, saved.kms if saved else None)
     env = configure(template, physical, verbose, overrides or {})
-    tables = aws.table_names(template)
+    if saved:
+        persistence.restore(saved, moto.turn)  # before anything reads the tables or their stream
+    _warm_layer_clients()
     gateway = Gateway(template)
     server = serve(gateway, port)
-    start_pollers(template, physical, gateway.functions, threading.Event())
-    return moto, server, tables, env
+    if "PUBLIC_BASE_URL" not in (overrides or {}):  # the URLs the API hands out (a checkout page's) lead here
+        env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
+        get_settings.cache_clear()  # read before the port was known
+    stopping = threading.Event()
+    pollers = start_pollers(template, physical, gateway.functions, stopping, pause_stream)
+    return System(moto, server, aws.table_names(template), env, template, physical, pollers, stopping)
+
+
+def start(
+    port: int = 0, verbose: bool = False, overrides: dict[str, str] | None = None, kms: dict[str, dict[str, str]] | None = None
+) -> tuple[Any, Any, list[str], dict[str, str]]:
+    """run_system without persistence; returns (moto, http server, table names, env)."""
+    system = run_system(port, verbose, overrides, persistence.Saved({}, kms) if kms else None)
+    return system.moto, system.server, system.tables, system.env
+
+
+def keep(system: System, state_file: Path) -> persistence.Snapshots:
+    """Snapshots of `system` to `state_file` from now on, each soon after a change."""
+    from localrun.pollers import StreamPoller
+
+    streams = [p for p in system.pollers if isinstance(p, StreamPoller)]
+    capture = persistence.Capture(
+        turn=system.moto.turn,
+        tables=system.tables,
+        queues=[res["QueueName"] for res in system.physical.values() if "QueueName" in res],
+        checkpoints=lambda: {p.table: p.checkpoint for p in streams},
+        kms=aws.kms_snapshot(system.physical, system.template),
+    )
+    snapshots = persistence.Snapshots(state_file, capture)
+    system.moto.on_change = snapshots.touch
+    for poller in streams:
+        poller.progressed = snapshots.touch
+    return snapshots.start()
 
 
 def _print_banner(url: str, seeded: list[Any]) -> None:
@@ -71,15 +147,21 @@ def _print_banner(url: str, seeded: list[Any]) -> None:
     sys.stdout.flush()
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localrun", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
-    parser.add_argument("--persist", action="store_true", help="keep data across restarts in STATE_DIR/state.json")
+    parser.add_argument("--persist", action="store_true", help="keep data across restarts (and crashes) in STATE_DIR/state.json")
     parser.add_argument("--state-dir", type=Path, default=Path(".localdata"), help="where local state lives (default .localdata)")
     parser.add_argument("--verbose", action="store_true", help="handler logs at INFO")
     parser.add_argument("--retry-schedule", help="seconds before each webhook retry, e.g. 1,2,4 (default: the template's, over 3 days)")
     parser.add_argument("--webhook-timeout", help="seconds a webhook endpoint has to answer (default 5)")
     args = parser.parse_args()
+    # Ctrl-C and SIGTERM wait for the sigwait below, blocked in every thread (each inherits this
+    # mask): a signal taken by some other thread would never wake the main one.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
 
     overrides = {}
     if args.retry_schedule:
@@ -90,31 +172,25 @@ def main() -> None:
     state_file = state_dir / "state.json"
     seed_file = state_dir / "seed.json"
     restoring = args.persist and state_file.exists() and seed_file.exists()
-    moto, server, tables, env = start(args.port, args.verbose, overrides, aws.saved_kms(state_file) if restoring else None)
+    system = run_system(
+        args.port, args.verbose, overrides, persistence.Saved.read(state_file) if restoring else None, os.environ.get(PAUSE_STREAM) == "1"
+    )
+    snapshots = keep(system, state_file) if args.persist else None
     from orgshare import admin
 
-    if restoring:
-        aws.load_tables(state_file)
-        demo = admin.mint_demo_keys(json.loads(seed_file.read_text()))
-    else:
-        demo = admin.seed_demo()
+    demo = admin.mint_demo_keys(json.loads(seed_file.read_text())) if restoring else admin.seed_demo()
     state_dir.mkdir(parents=True, exist_ok=True)
     seed_file.write_text(json.dumps(demo.ids()))
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    url = f"http://127.0.0.1:{system.server.server_address[1]}"
     aws_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     # What `python -m orgshare.admin ... --local` needs to reach this system (moto's dummy credentials only).
-    (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**env, **aws_env}}))
+    (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**system.env, **aws_env}}))
     _print_banner(url, demo.accounts)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    if args.persist:
-        aws.dump_state(tables, aws.kms_snapshot(_physical, tpl.load()), state_file)
+    signal.sigwait(_STOP_SIGNALS)
+    system.stop(snapshots)
+    if snapshots is not None:
         print(f"data kept in {state_file}")
-    server.shutdown()
-    moto.stop()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -99,46 +98,3 @@ def create_resources(template: dict[str, Any], kms: dict[str, dict[str, str]] | 
 
 def table_names(template: dict[str, Any]) -> list[str]:
     return [definition["TableName"] for definition in tpl.table_definitions(template).values()]
-
-
-def _portable(value: Any, encode: bool) -> Any:
-    """DynamoDB items with their binary (B, BS) values as base64 text for a JSON file, and back."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k == "B":
-                out[k] = base64.b64encode(v).decode() if encode else base64.b64decode(v)
-            elif k == "BS":
-                out[k] = [base64.b64encode(b).decode() if encode else base64.b64decode(b) for b in v]  # type: ignore[assignment]
-            else:
-                out[k] = _portable(v, encode)
-        return out
-    if isinstance(value, list):
-        return [_portable(v, encode) for v in value]
-    return value
-
-
-def dump_state(names: list[str], kms: dict[str, dict[str, str]], path: Path) -> None:
-    """Local persistence only (make run PERSIST=1): every table's items and the KMS keys. A Scan is
-    fine here, never on a request path."""
-    client = boto3.client("dynamodb")
-    state: dict[str, list[Any]] = {}
-    for name in names:
-        items: list[Any] = []
-        for page in client.get_paginator("scan").paginate(TableName=name):
-            items += page["Items"]
-        state[name] = [_portable(item, encode=True) for item in items]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"tables": state, "kms": kms}))
-
-
-def saved_kms(path: Path) -> dict[str, dict[str, str]]:
-    saved: dict[str, dict[str, str]] = json.loads(path.read_text()).get("kms", {})
-    return saved
-
-
-def load_tables(path: Path) -> None:
-    client = boto3.client("dynamodb")
-    for name, items in json.loads(path.read_text())["tables"].items():
-        for item in items:
-            client.put_item(TableName=name, Item=_portable(item, encode=False))

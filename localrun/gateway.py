@@ -4,10 +4,8 @@ REQUEST authorizer with its cache, and its gateway responses, around the real ha
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
-import sys
 import threading
 import time
 import uuid
@@ -15,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from localrun import template as tpl
+from localrun.containers import MAX_CONTAINERS, Container, Pool
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 REGION, ACCOUNT_ID, API_ID = "us-east-1", "123456789012", "local"
@@ -40,22 +38,17 @@ class LambdaContext:
 
 
 class Function:
-    """One function, imported once like a warm container; one request at a time, as in Lambda."""
+    """One function of the template: each concurrent invocation runs in a container of its own
+    (a copy of the handler module), as in Lambda; see localrun.containers."""
 
-    def __init__(self, logical_id: str, code_uri: Path, handler: str) -> None:
-        module_name, _, self.attr = handler.rpartition(".")
-        spec = importlib.util.spec_from_file_location(f"fn_{logical_id}_{module_name}", code_uri / f"{module_name}.py")
-        assert spec and spec.loader
-        self.module: ModuleType = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = self.module
-        spec.loader.exec_module(self.module)
+    def __init__(self, logical_id: str, code_uri: Path, handler: str, max_containers: int = MAX_CONTAINERS) -> None:
+        module_name, _, attr = handler.rpartition(".")
         self.name = logical_id
-        self.lock = threading.Lock()
+        self.containers = Pool(lambda: Container(logical_id, code_uri, module_name, attr), max_containers)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
-            result: dict[str, Any] = getattr(self.module, self.attr)(event, LambdaContext(self.name))
-            return result
+        with self.containers.container() as container:
+            return container.handler(event, LambdaContext(self.name))
 
 
 @dataclass
@@ -64,6 +57,7 @@ class Route:
     resource: str
     pattern: re.Pattern[str]
     function: Function
+    authorized: bool = True  # False for a route with `Auth: {Authorizer: NONE}` (the checkout page)
 
 
 def _route_pattern(resource: str) -> re.Pattern[str]:
@@ -78,7 +72,13 @@ class Gateway:
         }
         self.functions = loaded
         self.routes = [
-            Route(ev["Properties"]["Method"].upper(), ev["Properties"]["Path"], _route_pattern(ev["Properties"]["Path"]), loaded[name])
+            Route(
+                ev["Properties"]["Method"].upper(),
+                ev["Properties"]["Path"],
+                _route_pattern(ev["Properties"]["Path"]),
+                loaded[name],
+                (ev["Properties"].get("Auth") or {}).get("Authorizer") != "NONE",
+            )
             for name, res in functions.items()
             for ev in res["Properties"].get("Events", {}).values()
             if ev["Type"] == "Api"
@@ -123,7 +123,7 @@ class Gateway:
         if match is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context)
         route, found = match
-        auth = self._authorize(method, headers, route.resource, path)
+        auth = self._authorize(method, headers, route.resource, path) if route.authorized else _ANONYMOUS
         if auth is None:
             return self._gateway_response("UNAUTHORIZED", context)
         if not auth["allowed"]:
@@ -152,6 +152,9 @@ class Gateway:
         return int(reply["statusCode"]), out_headers, data
 
 
+_ANONYMOUS: dict[str, Any] = {"allowed": True, "principalId": None, "context": {}}
+
+
 def authorizer_event(method: str, resource: str, path: str, headers: dict[str, str], stage: str) -> dict[str, Any]:
     """The event API Gateway hands a REQUEST authorizer."""
     arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{stage}/{method}{path}"
@@ -176,6 +179,7 @@ def proxy_event(
         text = body.decode() if is_text else None
     except UnicodeDecodeError:
         text = None  # not valid text: handed on base64-encoded, as API Gateway does for binary
+    headers = {**headers, "X-Forwarded-Proto": "http"}  # API Gateway says how the client came (https there)
     return {
         "resource": resource,
         "path": path,
@@ -189,7 +193,7 @@ def proxy_event(
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method,
-            "path": f"/{stage}{path}",
+            "path": path,  # served at the root, as behind a custom domain (the execute-api domain adds the stage)
             "stage": stage,
             "requestId": request_id,
             "accountId": ACCOUNT_ID,
@@ -203,7 +207,14 @@ def proxy_event(
     }
 
 
-def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> ThreadingHTTPServer:
+class GatewayServer(ThreadingHTTPServer):
+    # The listen backlog (the stdlib's default is 5): a burst of new connections waits to be
+    # accepted instead of being dropped.
+    request_queue_size = 128
+    daemon_threads = True
+
+
+def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> GatewayServer:
     """An HTTP server on 127.0.0.1 in a background thread; port 0 picks a free one."""
 
     class RequestHandler(BaseHTTPRequestHandler):
@@ -231,7 +242,6 @@ def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
-    server.daemon_threads = True
+    server = GatewayServer(("127.0.0.1", port), RequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -37,25 +38,36 @@ def _plain(value: Any) -> Any:
 
 
 class StreamPoller(threading.Thread):
-    def __init__(self, function: Function, stream_arn: str, props: dict[str, Any], stop: threading.Event) -> None:
+    def __init__(self, function: Function, stream_arn: str, props: dict[str, Any], stop: threading.Event, paused: bool = False) -> None:
         super().__init__(daemon=True, name=f"stream-{function.name}")
-        self.function, self.stream_arn, self.stop = function, stream_arn, stop
+        self.function, self.stream_arn, self.stop, self.paused = function, stream_arn, stop, paused
         self.batch_size = int(props.get("BatchSize", 100))
         self.patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
+        self.table = stream_arn.split(":", 5)[5].split("/")[1]  # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+        # The sequence number of the last record handed on (delivered, failed for good, or filtered
+        # out); None before the first. Local persistence keeps what comes after it.
+        self.checkpoint: int | None = None
+        self.progressed: Callable[[], None] = lambda: None
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
+    def _deliver(self, records: list[dict[str, Any]]) -> bool:
+        """Hands `records` on; False if stopped before they all were."""
         # A failed record and everything after it in the shard are retried, as Lambda does.
         for _ in range(10):
-            if not records or self.stop.is_set():
-                return
+            if not records:
+                return True
+            if self.stop.is_set():
+                return False
             failures = self.function.invoke({"Records": records}).get("batchItemFailures") or []
             if not failures:
-                return
+                return True
             first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == failures[0]["itemIdentifier"])
             records = records[first:]
             self.stop.wait(0.2)
+        return True  # given up on after its retries, as Lambda does
 
     def run(self) -> None:
+        if self.paused:  # LOCALRUN_PAUSE_STREAM: changes are committed but never handed on (tests of a restart)
+            return
         streams = boto3.client("dynamodbstreams")
         shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         iterators = {
@@ -76,7 +88,11 @@ class StreamPoller(threading.Thread):
                 ]  # fmt: skip
                 wanted = [r for r in records if not self.patterns or any(_matches(p, r) for p in self.patterns)]
                 busy = busy or bool(records)
-                self._deliver(wanted)
+                if not self._deliver(wanted):
+                    return  # stopping: what was not handed on stays after the checkpoint
+                if records:
+                    self.checkpoint = int(records[-1]["dynamodb"]["SequenceNumber"])
+                    self.progressed()
             if not busy:
                 self.stop.wait(_IDLE_WAIT)
 
@@ -112,15 +128,18 @@ class QueuePoller(threading.Thread):
                     sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1)
 
 
+PAUSE_STREAM = "LOCALRUN_PAUSE_STREAM"  # local-only switch: "1" holds the stream poller back
+
+
 def start_pollers(
-    template: dict[str, Any], physical: tpl.Physical, functions: dict[str, Function], stop: threading.Event
+    template: dict[str, Any], physical: tpl.Physical, functions: dict[str, Function], stop: threading.Event, pause_streams: bool = False
 ) -> list[threading.Thread]:
     pollers: list[threading.Thread] = []
     for name, res in tpl.resources(template, "AWS::Serverless::Function").items():
         for spec in res["Properties"].get("Events", {}).values():
             props = spec["Properties"]
             if spec["Type"] == "DynamoDB":
-                pollers.append(StreamPoller(functions[name], tpl.resolve(props["Stream"], template, physical), props, stop))
+                pollers.append(StreamPoller(functions[name], tpl.resolve(props["Stream"], template, physical), props, stop, pause_streams))
             elif spec["Type"] == "SQS":
                 logical = props["Queue"]["Fn::GetAtt"][0]
                 pollers.append(QueuePoller(functions[name], physical[logical]["Ref"], physical[logical]["Arn"], props, stop))

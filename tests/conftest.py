@@ -145,10 +145,10 @@ _ROW = re.compile(r"^(Rocket [A-Za-z]+)\s+(platform|connected|standard)\s+(acct_
 FAST_WEBHOOKS = ("--retry-schedule", "1,1,1", "--webhook-timeout", "2")
 
 
-def launch(state_dir: Path, *args: str) -> tuple[subprocess.Popen[str], LocalSystem]:
+def launch(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], LocalSystem]:
     """Starts `python -m localrun` as a user does (what `make run` runs) on a free port and
-    returns once its banner (printed when it serves) has been read."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    returns once its banner (printed when it serves) has been read; `env` adds variables."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "localrun", "--port", "0", "--state-dir", str(state_dir), "--verbose", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -173,6 +173,12 @@ def launch(state_dir: Path, *args: str) -> tuple[subprocess.Popen[str], LocalSys
 
 def stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
+    proc.wait(timeout=30)
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    """kill -9: a crash, nothing saved on the way out."""
+    proc.kill()
     proc.wait(timeout=30)
 
 
