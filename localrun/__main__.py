@@ -132,12 +132,14 @@ def keep(system: System, state_file: Path) -> persistence.Snapshots:
     return snapshots.start()
 
 
-def _print_banner(url: str, seeded: list[Any]) -> None:
+def _print_banner(url: str, seeded: list[Any], checkout: str) -> None:
     rides = next(s for s in seeded if s.name == "Rocket Rides")
     print(f"\norgshare is running at {url} (Ctrl-C stops it)\n")
     print(f"{'account':<20}{'kind':<11}{'id':<30}secret key")
     for s in seeded:
         print(f"{s.name:<20}{s.kind:<11}{s.id:<30}{s.key}")
+    print("\na checkout for Rocket Rides, ready to pay in a browser (test card 4242 4242 4242 4242, any future expiry):")
+    print(f"  {checkout}")
     print("\ncurl:")
     print(f"  curl -s {url}/v1/customers -u {rides.key}: -d name='Jenny Rosen' -d email=jenny@example.com -d 'metadata[ride]=42'")
     print("\nstripe SDK (pip install stripe):")
@@ -185,7 +187,7 @@ def main() -> None:
     aws_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     # What `python -m orgshare.admin ... --local` needs to reach this system (moto's dummy credentials only).
     (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**system.env, **aws_env}}))
-    _print_banner(url, demo.accounts)
+    _print_banner(url, demo.accounts, admin.demo_checkout(demo, url))
 
     signal.sigwait(_STOP_SIGNALS)
     system.stop(snapshots)

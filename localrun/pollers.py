@@ -1,10 +1,14 @@
 """Lambda's event source mappings, locally: a DynamoDB stream and an SQS queue polled on threads,
 each batch handed to the real function in-process, with the template's filter criteria and
-partial batch failure reporting (failed stream records are retried, failed messages redelivered)."""
+partial batch failure reporting (failed stream records are retried, failed messages redelivered);
+and EventBridge schedules (`Type: Schedule`), each a thread invoking its function at its rate."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -131,6 +135,36 @@ class QueuePoller(threading.Thread):
 PAUSE_STREAM = "LOCALRUN_PAUSE_STREAM"  # local-only switch: "1" holds the stream poller back
 
 
+_RATE = re.compile(r"^rate\((\d+) (second|minute|hour|day)s?\)$")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def schedule_seconds(expression: str) -> float:
+    """A schedule's period: `rate(1 minute)` is 60. LOCALRUN_SCHEDULE_SECONDS overrides every
+    schedule's (local only: tests of scheduled work need not wait a minute)."""
+    override = os.environ.get("LOCALRUN_SCHEDULE_SECONDS")
+    if override:
+        return float(override)
+    match = _RATE.match(expression.strip())
+    if match is None:
+        raise ValueError(f"unsupported schedule expression for the local run: {expression}")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class ScheduleRunner(threading.Thread):
+    def __init__(self, function: Function, expression: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name=f"schedule-{function.name}")
+        self.function, self.period, self.stop = function, schedule_seconds(expression), stop
+
+    def run(self) -> None:
+        event = {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        while not self.stop.wait(self.period):
+            try:
+                self.function.invoke(event)
+            except Exception:  # as in Lambda, a failed run is only that: the next one comes
+                logging.getLogger("localrun").exception("scheduled %s failed", self.function.name)
+
+
 def start_pollers(
     template: dict[str, Any], physical: tpl.Physical, functions: dict[str, Function], stop: threading.Event, pause_streams: bool = False
 ) -> list[threading.Thread]:
@@ -143,6 +177,8 @@ def start_pollers(
             elif spec["Type"] == "SQS":
                 logical = props["Queue"]["Fn::GetAtt"][0]
                 pollers.append(QueuePoller(functions[name], physical[logical]["Ref"], physical[logical]["Arn"], props, stop))
+            elif spec["Type"] == "Schedule":
+                pollers.append(ScheduleRunner(functions[name], props["Schedule"], stop))
     for poller in pollers:
         poller.start()
     return pollers

@@ -109,6 +109,23 @@ def mint_demo_keys(ids: dict[str, Any], mode: Mode = "test") -> Demo:
     return Demo(ids["org"], ids["pool"], minted)
 
 
+def demo_checkout(demo: Demo, base_url: str) -> str:
+    """A ready checkout for Rocket Rides (a 75.00 USD ride; the card can be saved for the pool): its page's URL."""
+    from orgshare.domain import auth
+    from orgshare.domain.checkout import sessions
+    from orgshare.domain.principal import RequestInfo
+    from orgshare.params.checkout import CheckoutSessionCreate
+
+    rides = auth.authenticate(next(a.key for a in demo.accounts if a.name == "Rocket Rides"))
+    params = CheckoutSessionCreate.model_validate({
+        "mode": "payment", "customer_creation": "always", "saved_payment_method_options": {"payment_method_save": "enabled"},
+        "success_url": "https://checkout.rocket-rides.com/success?session={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://checkout.rocket-rides.com/cart",
+        "line_items": [{"price_data": {"currency": "usd", "unit_amount": 7500, "product_data": {"name": "Ride service"}}, "quantity": 1}],
+    })  # fmt: skip
+    return str(sessions.create(rides, params, RequestInfo("req_demo"), base_url)["url"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m orgshare.admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -30,7 +30,8 @@ def sweep(now: float | None = None) -> int:
     """Expires what is due in every minute that has fully passed since the last sweep; the count."""
     current = datetime.fromtimestamp(now if now is not None else time.time(), tz=UTC).replace(second=0, microsecond=0)
     done = store.swept_until()
-    start = datetime.strptime(done, "%Y%m%d%H%M").replace(tzinfo=UTC) + timedelta(minutes=1) if done else current - timedelta(hours=24)
+    # A first run looks an hour back: sessions are at least 30 minutes long, so none is due before that.
+    start = datetime.strptime(done, "%Y%m%d%H%M").replace(tzinfo=UTC) + timedelta(minutes=1) if done else current - timedelta(hours=1)
     expired = 0
     for minute in _minutes(start, current - timedelta(minutes=1)):
         for _ in range(_PAGES_PER_MINUTE):
