@@ -35,7 +35,7 @@ from orgshare.storage import customers as customers_store
 from orgshare.storage import payments as store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.wire.currencies import check_amount
-from orgshare.wire.lists import list_object, page
+from orgshare.wire.lists import list_object, narrowed, page
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_capture", "requires_action")
@@ -360,19 +360,9 @@ def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, re
 
 
 def list_intents(principal: Principal, params: PaymentIntentList, url: str) -> dict[str, Any]:
-    oldest_ms = id_time_ms(principal.account) or 0
+    def batch(limit: int, after: str | None, before: str | None) -> list[dict[str, Any]]:
+        return store.list_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
+                                  oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
 
-    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
-        del descending
-        found: list[dict[str, Any]] = []
-        while True:
-            batch = store.list_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
-                                       oldest_ms=oldest_ms, now_ms=int(time.time() * 1000))  # fmt: skip
-            found += [i for i in batch if params.customer in (None, i.get("customer"))]
-            if len(found) >= limit or len(batch) < limit:
-                return found[:limit]
-            last = batch[-1]["id"]
-            after, before = (last, before) if after and not before else (after, last)
-
-    intents, has_more = page(params, fetch)
+    intents, has_more = page(params, narrowed(batch, {"customer": params.customer} if params.customer else {}))
     return list_object(url, [render(i) for i in intents], has_more)

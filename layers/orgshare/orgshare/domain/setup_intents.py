@@ -21,7 +21,7 @@ from orgshare.params.checkout import SetupIntentCancel, SetupIntentConfirm, Setu
 from orgshare.params.customers import CustomerRetrieve
 from orgshare.storage import checkout as store
 from orgshare.storage.dynamo import ConditionFailed
-from orgshare.wire.lists import list_object, page
+from orgshare.wire.lists import list_object, narrowed, page
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 _PRIVATE = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk")
@@ -205,17 +205,9 @@ def cancel(principal: Principal, intent_id: str, params: SetupIntentCancel, requ
 def list_intents(principal: Principal, params: SetupIntentList, url: str) -> dict[str, Any]:
     wanted = {k: v for k, v in (("customer", params.customer), ("payment_method", params.payment_method)) if v}
 
-    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
-        del descending
-        found: list[dict[str, Any]] = []
-        while True:
-            batch = store.list_setup_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
-                                             oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
-            found += [i for i in batch if all(i.get(k) == v for k, v in wanted.items())]
-            if len(found) >= limit or len(batch) < limit:
-                return found[:limit]
-            last = batch[-1]["id"]
-            after, before = (last, before) if after and not before else (after, last)
+    def batch(limit: int, after: str | None, before: str | None) -> list[dict[str, Any]]:
+        return store.list_setup_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
+                                        oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
 
-    intents, has_more = page(params, fetch)
+    intents, has_more = page(params, narrowed(batch, wanted))
     return list_object(url, [render(i) for i in intents], has_more)

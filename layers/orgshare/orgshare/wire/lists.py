@@ -28,6 +28,28 @@ def page(params: ListParams, fetch: Callable[[int, str | None, str | None, bool]
     return items[: params.limit], len(items) > params.limit
 
 
+Batch = Callable[[int, str | None, str | None], list[dict[str, Any]]]
+
+
+def narrowed(batch: Batch, wanted: dict[str, Any]) -> Callable[[int, str | None, str | None, bool], list[dict[str, Any]]]:
+    """A `page` fetch over a collection read in id order by `batch(limit, after, before)` (the
+    caller's own objects: isolation is in the keys), keeping those whose fields equal `wanted` (the
+    list's filters, e.g. `customer`), reading on while filtered-out objects leave the page short."""
+
+    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
+        del descending  # the batch derives the order from the bounds
+        found: list[dict[str, Any]] = []
+        while True:
+            got = batch(limit, after, before)
+            found += [item for item in got if all(item.get(k) == v for k, v in wanted.items())]
+            if len(found) >= limit or len(got) < limit:
+                return found[:limit]
+            last = got[-1]["id"]
+            after, before = (last, before) if after and not before else (after, last)
+
+    return fetch
+
+
 def check_expand(expand: Sequence[str], allowed: Sequence[str], *, in_list: bool = False) -> None:
     for path in expand:
         bare = path.removeprefix("data.") if in_list else path

@@ -22,7 +22,7 @@ from orgshare.params.customers import CustomerRetrieve
 from orgshare.storage import checkout as store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.wire.currencies import check_amount
-from orgshare.wire.lists import list_object, page
+from orgshare.wire.lists import list_object, narrowed, page
 
 MIN_LIFETIME, MAX_LIFETIME = 30 * 60, 24 * 3600  # Stripe's bounds for expires_at, and its default
 PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
@@ -167,19 +167,11 @@ def retrieve(principal: Principal, session: str) -> dict[str, Any]:
 def list_sessions(principal: Principal, params: CheckoutSessionList, url: str) -> dict[str, Any]:
     wanted = {k: v for k, v in (("customer", params.customer), ("payment_intent", params.payment_intent), ("status", params.status)) if v}
 
-    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
-        del descending
-        found: list[dict[str, Any]] = []
-        while True:  # the account's own sessions, narrowed by the caller's filters
-            batch = store.list_sessions(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
-                                        oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
-            found += [s for s in batch if all(s.get(k) == v for k, v in wanted.items())]
-            if len(found) >= limit or len(batch) < limit:
-                return found[:limit]
-            last = batch[-1]["id"]
-            after, before = (last, before) if after and not before else (after, last)
+    def batch(limit: int, after: str | None, before: str | None) -> list[dict[str, Any]]:
+        return store.list_sessions(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
+                                   oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
 
-    sessions, has_more = page(params, fetch)
+    sessions, has_more = page(params, narrowed(batch, wanted))
     return list_object(url, [render(s) for s in sessions], has_more)
 
 
