@@ -84,6 +84,7 @@ def caller(kind: str) -> dict[str, Any]:
         "mode": "test",
         "key_id": "key_SAMPLE_CALLER",
         "key_account": "acct_SAMPLE_CALLER",
+        "key_type": "secret",
     }
 
 

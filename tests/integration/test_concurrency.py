@@ -268,3 +268,24 @@ def test_two_confirms_of_one_payment_intent_charge_once(local_system: LocalSyste
     assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
     usage: Any = client.deserialize(client.raw_request("get", f"/v1/payment_methods/{card.id}/usage"), api_mode="V1")
     assert [u.payment_intent for u in usage.data] == [intent.id]
+
+
+def test_two_submissions_of_one_checkout_session_charge_once(local_system: LocalSystem) -> None:
+    """A double click, or an attacker, submitting a session twice at once: one charge, whatever the order."""
+    client = local_system.client("Rocket Rides")
+    line: Any = {"price_data": {"currency": "usd", "unit_amount": 900, "product_data": {"name": "Ride"}}, "quantity": 1}
+    session = client.v1.checkout.sessions.create(params={"mode": "payment", "line_items": [line], "success_url": "https://x.example"})
+    card = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034"}
+
+    def submit(_: int) -> Any:
+        return client.deserialize(client.raw_request("post", f"/v1/checkout/sessions/{session.id}/confirm", **card), api_mode="V1")
+
+    for _ in range(3):  # the race is a matter of timing: try it a few times on fresh sessions
+        results = together(2, submit)
+        failures_are(results, 400, 409)  # the loser lost the claim (409), or found the session complete (400)
+        done = client.v1.checkout.sessions.retrieve(session.id)
+        assert done.status == "complete"
+        charged = [i for i in client.v1.payment_intents.list(params={"limit": 100}).data
+                   if i.metadata.to_dict().get("checkout_session") == session.id and i.status == "succeeded"]  # fmt: skip
+        assert [i.id for i in charged] == [done.payment_intent]
+        session = client.v1.checkout.sessions.create(params={"mode": "payment", "line_items": [line], "success_url": "https://x.example"})

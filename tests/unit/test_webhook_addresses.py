@@ -6,6 +6,7 @@ is 127.0.0.1 only: any other address a test would reach is refused, and recorded
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import socket
 import ssl
@@ -22,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from localrun import template as tpl
 from localrun.gateway import Gateway
 from localrun.receiver import Receiver
-from orgshare.domain import accounts, auth, delivery, webhooks
+from orgshare.domain import accounts, auth, delivery, endpoint_urls, webhooks
 from orgshare.errors import InvalidRequest
 from orgshare.ids import new_id
 from orgshare.params.webhooks import WebhookEndpointCreate
@@ -254,3 +255,7 @@ def test_tls_verifies_the_host_name_not_the_address(
     finally:
         receiver.stop()
         webhook_http._tls_context.cache_clear()
+
+
+def test_local_use_nat64_is_never_public() -> None:
+    assert not endpoint_urls.permitted(ipaddress.ip_address("64:ff9b:1::a00:1"), allow_loopback=True)

@@ -114,7 +114,8 @@ def run(
     guarded = idempotent_function(
         data_keyword_argument="data", persistence_store=_persistence(), config=config, output_serializer=_SERIALIZER
     )(once)
-    data = {"scope": [principal.org, principal.mode, principal.account, key], "request": fingerprint(request)}
+    # Keys of a publishable key (public) and of the secret keys never meet: one cannot block or replay the other's.
+    data = {"scope": [principal.org, principal.mode, principal.account, principal.key_type, key], "request": fingerprint(request)}
     try:
         answer = guarded(data=data)
     except IdempotencyValidationError:

@@ -30,6 +30,8 @@ _URL = re.compile(
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # Addresses that carry an IPv4 address inside an IPv6 one (NAT64, IPv4-compatible): judged by the IPv4 one.
 _EMBEDDING = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# Never public, whatever Python's tables say: local-use NAT64 (RFC 8215), which leads into a private network.
+_LOCAL_ONLY = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
 
 
 class Unresolvable(InvalidRequest):
@@ -100,6 +102,8 @@ def permitted(address: Address, allow_loopback: bool) -> bool:
     mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
     if allow_loopback and (address.is_loopback or (mapped is not None and mapped.is_loopback)):
         return True
+    if any(address in net for net in _LOCAL_ONLY):
+        return False
     inner = _embedded(address)
     return all(a.is_global and not a.is_multicast for a in [address, *([inner] if inner else [])])
 

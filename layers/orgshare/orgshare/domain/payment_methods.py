@@ -118,7 +118,10 @@ def create(principal: Principal, params: PaymentMethodCreate, request: RequestIn
     if principal.key_type == "publishable" and (params.type != "card" or params.expand):
         raise PermissionDenied("A publishable key can only create cards, for a checkout page.", code="secret_key_required")
     item, _ = _create(principal, params)
-    return render(item, principal.livemode)
+    rendered = render(item, principal.livemode)
+    if principal.key_type == "publishable":  # a public key must not be an oracle for guessing card numbers
+        rendered["card"] = {k: v for k, v in rendered["card"].items() if k not in ("fingerprint", "checks")}
+    return rendered
 
 
 def create_for_charge(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:

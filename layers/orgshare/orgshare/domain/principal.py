@@ -43,7 +43,8 @@ class Principal:
 
     @classmethod
     def from_context(cls, context: dict[str, object]) -> Principal:
-        kind, mode, key_type = str(context["kind"]), str(context["mode"]), str(context.get("key_type", "secret"))
+        # Fail closed: a context that does not say which kind of key it is gets the weaker one's rights.
+        kind, mode, key_type = str(context["kind"]), str(context["mode"]), str(context.get("key_type", "publishable"))
         if kind not in KINDS or mode not in MODES or key_type not in ("secret", "publishable"):
             raise ValueError("authorizer context is malformed")
         return cls(

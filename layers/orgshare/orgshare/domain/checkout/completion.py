@@ -17,7 +17,7 @@ from orgshare.domain import customers, payment_methods, payments, setup_intents
 from orgshare.domain.changes import change_record
 from orgshare.domain.checkout import sessions
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import InvalidRequest
+from orgshare.errors import Conflict, InvalidRequest
 from orgshare.ids import new_id
 from orgshare.params.checkout import CheckoutSessionConfirm, SetupIntentCreate
 from orgshare.params.customers import CustomerCreate
@@ -26,6 +26,7 @@ from orgshare.params.payments import PaymentIntentConfirm, PaymentIntentCreate, 
 from orgshare.storage import checkout as store
 from orgshare.storage import payment_methods as methods_store
 from orgshare.storage import payments as payments_store
+from orgshare.storage.dynamo import ConditionFailed
 
 DEFAULT_CONSENT = "Save my card for future payments with {organization}'s businesses: it will be available to all of them."
 
@@ -56,7 +57,10 @@ def _open(principal: Principal, session_id: str, request: RequestInfo) -> dict[s
 
 def _save(session: dict[str, Any], **changes: Any) -> dict[str, Any]:
     new = {**session, **changes, "version": session["version"] + 1}
-    store.commit([store.session_put(new, session["version"])], [])
+    try:
+        store.commit([store.session_put(new, session["version"])], [])
+    except ConditionFailed:
+        raise Conflict("This Checkout Session is being paid by another request.") from None
     return new
 
 
@@ -110,34 +114,43 @@ def pay(principal: Principal, session_id: str, params: CheckoutSessionConfirm, r
     return _charge(principal, session, params, consent, request)
 
 
+MAX_DECLINES = 5  # a session is no place to test stolen cards: it expires after this many declines
+ATTEMPT_SECONDS = 300  # how long an attempt in progress keeps the expiry sweep away
+
+
 def _charge(
     principal: Principal, session: dict[str, Any], params: CheckoutSessionConfirm, consent: dict[str, Any] | None, request: RequestInfo
 ) -> Outcome:
     usage = "off_session" if consent else session.get("setup_future_usage")
     data = PaymentMethodData(type="card", card=params.card) if params.card else None
+    intent_id = session.get("payment_intent")
+    if intent_id is None:  # the session's one intent, made before its first attempt (not yet confirmed: no money moves)
+        intent_id = payments.create(principal, PaymentIntentCreate(
+            amount=session["amount_total"], currency=session["currency"], customer=session.get("customer"),
+            capture_method="automatic", metadata={"checkout_session": session["id"]}), request)["id"]  # fmt: skip
+    current = payments.load(principal, intent_id)
+    if current["status"] == "succeeded":  # paid before a crash kept the session from completing
+        return complete(principal, session, payments.render(current), consent, request)
+    # Claim the session before the connector is called: a second submission racing this one loses
+    # on the session's version before any money moves, and the expiry sweep leaves it alone.
+    session = _save(session, payment_intent=intent_id, attempt_started=int(time.time()))
+    again = PaymentIntentConfirm(
+        payment_method=params.payment_method, payment_method_data=data, setup_future_usage=usage, off_session=False
+    )
     try:
-        if session.get("payment_intent"):
-            current = payments.load(principal, session["payment_intent"])
-            if current["status"] == "succeeded":  # paid before a crash kept the session from completing
-                return complete(principal, session, payments.render(current), consent, request)
-            again = PaymentIntentConfirm(
-                payment_method=params.payment_method, payment_method_data=data, setup_future_usage=usage, off_session=False
-            )
-            intent = payments.confirm(principal, current["id"], again, request)
-        else:
-            intent = payments.create(principal, PaymentIntentCreate(
-                amount=session["amount_total"], currency=session["currency"], customer=session.get("customer"),
-                payment_method=params.payment_method, payment_method_data=data, confirm=True, setup_future_usage=usage,
-                off_session=False, capture_method="automatic", metadata={"checkout_session": session["id"]}), request)  # fmt: skip
+        intent = payments.confirm(principal, intent_id, again, request)
     except payments.PaymentDeclined as declined:
-        if not session.get("payment_intent"):
-            session = _save(session, payment_intent=declined.intent["id"])
-        return Outcome("declined", sessions.render(session), declined.message, payment_intent=declined.intent["id"])
+        declines = int(session.get("declines") or 0) + 1
+        session = _save(session, declines=declines, attempt_started=None)
+        if declines >= MAX_DECLINES:
+            session = sessions.expired_version(principal, session, request) or session
+            return Outcome(
+                "declined", sessions.render(session), "Too many declined attempts: this checkout has expired.", payment_intent=intent_id
+            )
+        return Outcome("declined", sessions.render(session), declined.message, payment_intent=intent_id)
     if intent["status"] == "requires_action":  # the consent waits with the session for the authentication's outcome
-        session = _save(session, payment_intent=intent["id"], pending_consent=consent)
-        return Outcome("requires_action", sessions.render(session), payment_intent=intent["id"])
-    if not session.get("payment_intent"):
-        session = _save(session, payment_intent=intent["id"])
+        session = _save(session, pending_consent=consent)
+        return Outcome("requires_action", sessions.render(session), payment_intent=intent_id)
     return complete(principal, session, intent, consent, request)
 
 
@@ -180,7 +193,7 @@ def complete(
     checkout.session.completed (to the session's account, and once to organization endpoints)."""
     paid = session["session_mode"] == "payment"
     new = {**session, "version": session["version"] + 1, "status": "complete", "payment_status": "paid" if paid else "no_payment_required",
-           "customer": session.get("customer") or intent.get("customer"), "pending_consent": None}  # fmt: skip
+           "customer": session.get("customer") or intent.get("customer"), "pending_consent": None, "attempt_started": None}  # fmt: skip
     writes = [store.session_put(new, session["version"])]
     pm = intent.get("payment_method")
     if consent and pm:
@@ -192,5 +205,11 @@ def complete(
                       "created": consent["collected_at"]}  # fmt: skip
             writes.append(payments_store.usage_put(principal.scope, pm, record))
     change = change_record(principal, request, "checkout.session.completed", sessions.render(new, for_event=True), audience="account")
-    store.commit(writes, [change])
+    try:
+        store.commit(writes, [change])
+    except ConditionFailed:  # a racing submission completed it first: the same outcome, once
+        done = sessions.load(principal, session["id"])
+        if done["status"] != "complete":
+            raise Conflict("This Checkout Session is being paid by another request.") from None
+        new = done
     return Outcome("complete", sessions.render(new), payment_intent=new.get("payment_intent"), setup_intent=new.get("setup_intent"))

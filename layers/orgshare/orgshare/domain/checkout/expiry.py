@@ -51,8 +51,8 @@ def _expire(item: dict[str, object]) -> bool:
         return False
     request = RequestInfo("req_expiry_" + str(item["id"]).rpartition("_")[2])
     session = sessions.load(who, str(item["id"]))
-    if session["status"] != "open":
-        return False
+    if session["status"] != "open" or int(session.get("attempt_started") or 0) > time.time() - completion.ATTEMPT_SECONDS:
+        return False  # done with meanwhile, or being paid right now (the next run looks again)
     if session.get("payment_intent"):  # paid, but the session never completed (a crash between the two): complete it instead
         intent = payments.load(who, str(session["payment_intent"]))
         if intent["status"] == "succeeded":

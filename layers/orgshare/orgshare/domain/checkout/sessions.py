@@ -30,7 +30,8 @@ PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 _NULLABLE = ("cancel_url", "client_reference_id", "currency", "customer", "customer_creation", "customer_email", "payment_intent",
              "return_url", "setup_intent", "success_url")  # fmt: skip
 _PRIVATE = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "session_mode", "line_items",
-            "url_base", "allow_redisplay_filters", "payment_method_save", "setup_future_usage", "pending_consent")  # fmt: skip
+            "url_base", "allow_redisplay_filters", "payment_method_save", "setup_future_usage", "pending_consent", "attempt_started",
+            "declines")  # fmt: skip
 
 
 def _exclusive(first: str, second: str) -> InvalidRequest:
