@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,8 @@ def test_the_node_sdk_runs_the_checkout_walkthrough(local_system: LocalSystem) -
 
     def publishable(account: str) -> str:
         answer = platform.raw_request("post", f"/v1/accounts/{local_system.accounts[account].id}/api_keys", type="publishable")
-        return str(platform.deserialize(answer, api_mode="V1").publishable_key)
+        created: Any = platform.deserialize(answer, api_mode="V1")
+        return str(created.publishable_key)
 
     accounts = local_system.accounts
     env = {

@@ -15,8 +15,8 @@ from orgshare.domain.principal import RequestInfo
 from orgshare.params.checkout import CheckoutSessionConfirm, CheckoutSessionCreate
 from orgshare.params.payment_methods import CardInput
 
-RIDE = {"mode": "payment", "success_url": "https://rides.example/ok",
-        "line_items": [{"price_data": {"currency": "usd", "unit_amount": 700, "product_data": {"name": "Ride"}}, "quantity": 1}]}  # fmt: skip
+LINE = {"price_data": {"currency": "usd", "unit_amount": 700, "product_data": {"name": "Ride"}}, "quantity": 1}
+RIDE = {"mode": "payment", "success_url": "https://rides.example/ok", "line_items": [LINE]}
 
 
 def _events(aws: dict[str, str], kind: str) -> list[dict[str, object]]:
