@@ -26,7 +26,7 @@ CARD = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_y
 
 def sessions_create(client: stripe.StripeClient, params: Any, options: Any = None) -> Any:
     """The SDK's typed call with the test's variations of its parameters."""
-    return sessions_create(client, params=params, options=options or {})
+    return client.v1.checkout.sessions.create(params=params, options=options)
 
 
 def publishable_key(system: LocalSystem, account: str) -> str:
@@ -126,7 +126,7 @@ def test_hosted_session_url_line_items_list_and_expire(local_system: LocalSystem
                 "metadata": {"order": "42"}, "client_reference_id": "order-42", "expires_at": int(time.time()) + 3600}
     )  # fmt: skip
     assert session.ui_mode == "hosted_page" and session.url and session.url.startswith(local_system.url + "/checkout/" + session.id)
-    assert session.client_secret is None and dict(session.metadata or {}) == {"order": "42"} and session.client_reference_id == "order-42"
+    assert session.client_secret is None and session.to_dict()["metadata"] == {"order": "42"} and session.client_reference_id == "order-42"
     assert rides.v1.checkout.sessions.retrieve(session.id).url == session.url
     items = rides.v1.checkout.sessions.line_items.list(session.id).data
     assert [(i.description, i.amount_total, i.quantity, i.price and i.price.unit_amount) for i in items] == [
