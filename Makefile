@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/orgshare/requireme
 REGION ?= us-east-1
 
 NODE_STAMP := tests/node/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
 .PHONY: install run test test-unit test-integration lint format build validate bench events clean
@@ -24,18 +25,23 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP) ## create .venv and install everything the project needs
+# The browser tests (tests/browser, Playwright) drive Debian's chromium: installed when the machine has none.
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"; \
+		$(if $(APT_GET),apt-get update -qq && apt-get install -y -qq chromium,echo "no chromium and no apt-get: install Chromium at $(CHROMIUM)" && false)
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## create .venv and install everything the project needs
 
 run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data across restarts)
 	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,)
 
-test: $(STAMP) $(NODE_STAMP) ## unit and integration tests (the Node SDK's included)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## unit, integration and browser tests (the Node SDK's included)
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-test-integration: $(STAMP) $(NODE_STAMP)
+test-integration: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest tests/integration
 
 lint: $(STAMP) ## ruff, mypy, cfn-lint, sam validate --lint (all offline)

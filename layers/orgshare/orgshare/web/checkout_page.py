@@ -63,10 +63,18 @@ def _missing(root: str) -> Page:
     )
 
 
+def _merchant(who: Principal) -> str:
+    account = auth.cached_account(who.org, who.account, get_settings().account_cache_seconds) or {}
+    return str((account.get("business_profile") or {}).get("name") or "this business")
+
+
+def _total(session: dict[str, Any]) -> str | None:
+    return money(session["amount_total"], session["currency"]) if session["session_mode"] == "payment" else None
+
+
 def _context(found: Found, root: str, error: str | None = None) -> dict[str, Any]:
     who, session = found.principal, found.session
-    account = auth.cached_account(who.org, who.account, get_settings().account_cache_seconds) or {}
-    merchant = (account.get("business_profile") or {}).get("name") or "this business"
+    merchant = _merchant(who)
     organization = confirmation.organization_name(who)
     cards = []
     if session.get("customer"):
@@ -76,7 +84,7 @@ def _context(found: Found, root: str, error: str | None = None) -> dict[str, Any
              for i in session["line_items"]]  # fmt: skip
     return {
         "session": sessions.render(session), "key": found.key, "merchant": merchant, "items": items, "error": error,
-        "total": money(session["amount_total"], session["currency"]) if session["session_mode"] == "payment" else None,
+        "total": _total(session),
         "cards": [{"id": c["id"], "brand": c["card"]["brand"].title(), "last4": c["card"]["last4"],
                    "expiry": f"{c['card']['exp_month']:02d}/{c['card']['exp_year']}"} for c in cards],
         "save_offered": session["payment_method_save"] == "enabled", "save_text": SAVE_TEXT.format(organization=organization),
@@ -92,10 +100,11 @@ def _closed(found: Found, root: str) -> Page | None:
         title = "Payment complete" if session["session_mode"] == "payment" else "Card saved"
         link = sessions.redirect_target(session, done) if done else None
         return page("message.html", 200, _headers(session), title=title, text="Thank you. This checkout is complete.", link=link,
-                    embedded=session["ui_mode"] == "embedded_page", root=root)  # fmt: skip
+                    merchant=_merchant(found.principal), embedded=session["ui_mode"] == "embedded_page", root=root)  # fmt: skip
     if session["status"] == "expired" or session["expires_at"] <= _now():
         text = "This checkout has expired and can no longer be paid. Return to the business to start again."
-        return page("message.html", 410, _headers(session), title="Checkout expired", text=text, root=root)
+        return page("message.html", 410, _headers(session), title="Checkout expired", text=text,
+                    embedded=session["ui_mode"] == "embedded_page", root=root)  # fmt: skip
     return None
 
 
@@ -122,8 +131,14 @@ def show(session_id: str, key: str | None, root: str) -> Page:
     if closed is not None:
         return closed
     if _waiting_authentication(found):
-        return page("authenticate.html", 200, _headers(found.session), session=sessions.render(found.session), key=found.key, root=root)
+        return _authentication_step(found, root)
     return page("checkout.html", 200, _headers(found.session), **_context(found, root))
+
+
+def _authentication_step(found: Found, root: str) -> Page:
+    session = found.session
+    return page("authenticate.html", 200, _headers(session), session=sessions.render(session), key=found.key, root=root,
+                merchant=_merchant(found.principal), total=_total(session), embedded=session["ui_mode"] == "embedded_page")  # fmt: skip
 
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
@@ -171,7 +186,7 @@ def _after(found: Found, outcome: completion.Outcome, root: str) -> Page:
     if outcome.status == "declined":
         return page("checkout.html", 402, _headers(session), **_context(current, root, outcome.error))
     if outcome.status == "requires_action":
-        return page("authenticate.html", 200, _headers(session), session=sessions.render(session), key=found.key, root=root)
+        return _authentication_step(current, root)
     target = session.get("success_url") or session.get("return_url")
     if session["ui_mode"] == "hosted_page" and target:
         return Page(303, "", {**_headers(session), "Location": sessions.redirect_target(session, target)})

@@ -3,13 +3,24 @@
 (function () {
   "use strict";
   var form = document.querySelector("form.pay");
+  // The error, read out at once; unless the customer is already typing somewhere (a slow page).
   var error = document.getElementById("error");
-  if (error) { error.focus(); }
+  var active = document.activeElement;
+  if (error && (!active || active === document.body)) { error.focus(); }
 
-  // An embedded checkout that completed takes the merchant's whole page to its return_url.
-  var redirect = document.querySelector("[data-redirect]");
-  if (redirect && window.top !== window.self) {
-    window.top.location.href = redirect.getAttribute("data-redirect");
+  // Embedded: tell the merchant's page (embed.js) how tall the checkout is, so its iframe fits the
+  // page without a scroll bar of its own. Only a height is sent; embed.js checks where it came from.
+  if (window.parent !== window.self && window.ResizeObserver) {
+    var lastHeight = 0;
+    var report = function () {
+      var height = Math.ceil(document.body.getBoundingClientRect().height);
+      if (height !== lastHeight) {
+        lastHeight = height;
+        window.parent.postMessage({ type: "orgshare:checkout-height", height: height }, "*");
+      }
+    };
+    new window.ResizeObserver(report).observe(document.body);
+    report();
   }
   if (!form) { return; }
 
@@ -40,8 +51,13 @@
   }
 
   // One submission at a time: a double click must not pay twice (the server refuses it anyway).
+  var button = form.querySelector("button[type=submit]");
+  var label = button ? button.textContent : "";
   form.addEventListener("submit", function () {
-    var button = form.querySelector("button[type=submit]");
     window.setTimeout(function () { if (button) { button.disabled = true; button.textContent = "Processing…"; } }, 0);
+  });
+  // Back to this page from the browser's history: the button works again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && button) { button.disabled = false; button.textContent = label; }
   });
 })();
