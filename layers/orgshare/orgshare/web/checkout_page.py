@@ -11,7 +11,7 @@ from typing import Any
 from orgshare.domain import auth, payment_methods, payments, setup_intents
 from orgshare.domain.checkout import completion, confirmation, secrets, sessions
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import ApiError
+from orgshare.errors import ApiError, ResourceMissing
 from orgshare.params.checkout import CheckoutSessionConfirm
 from orgshare.params.common import parse
 from orgshare.params.payment_methods import CustomerPaymentMethodList
@@ -76,9 +76,12 @@ def _context(found: Found, root: str, error: str | None = None) -> dict[str, Any
     who, session = found.principal, found.session
     merchant = _merchant(who)
     organization = confirmation.organization_name(who)
-    cards = []
+    cards: list[dict[str, Any]] = []
     if session.get("customer"):
-        listed = payment_methods.list_for_customer(who, session["customer"], CustomerPaymentMethodList(type="card", limit=10), "")
+        try:
+            listed = payment_methods.list_for_customer(who, session["customer"], CustomerPaymentMethodList(type="card", limit=10), "")
+        except ResourceMissing:  # the customer was deleted since: nothing saved to offer
+            listed = {"data": []}
         cards = [c for c in listed["data"] if c.get("allow_redisplay", "unspecified") in session["allow_redisplay_filters"]]
     items = [{"name": i["description"], "quantity": i["quantity"], "amount": money(i["amount_total"], i["currency"])}
              for i in session["line_items"]]  # fmt: skip
