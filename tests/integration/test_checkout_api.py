@@ -224,3 +224,16 @@ def test_setup_intents_api(local_system: LocalSystem) -> None:
     with pytest.raises(stripe.InvalidRequestError) as canceled:
         rides.v1.setup_intents.confirm(other.id, params={"payment_method": card.id})
     assert canceled.value.code == "setup_intent_unexpected_state"
+
+
+def test_a_session_is_no_place_to_test_cards(local_system: LocalSystem) -> None:
+    pk = publishable_key(local_system, "Rocket Rides")
+    rides = local_system.client("Rocket Rides")
+    session = sessions_create(rides, params={**RIDE, "ui_mode": "embedded", "return_url": "https://x.example"})
+    declined = {**CARD, "card[number]": "4000000000000002"}
+    for _ in range(5):
+        status, answer = confirm(local_system, pk, session, **declined)
+        assert status == 402 and answer["error"]["code"] == "card_declined"
+    assert rides.v1.checkout.sessions.retrieve(session.id).status == "expired"  # after five declines
+    status, answer = confirm(local_system, pk, session, **CARD)
+    assert status == 400 and answer["error"]["code"] == "checkout_session_unexpected_state"

@@ -162,13 +162,18 @@ def _confirm_params(form: dict[str, str], found: Found) -> dict[str, Any]:
     return {**params, "card": card}
 
 
-def submit(session_id: str, form: dict[str, str], request: RequestInfo, root: str) -> Page:
-    found = _find(session_id, form.get("key"))
+def _payable(session_id: str, key: str | None, root: str) -> Found | Page:
+    """The open session a submission acts on, or the page to show instead (not valid, complete, expired)."""
+    found = _find(session_id, key)
     if found is None:
         return _missing(root)
-    closed = _closed(found, root)
-    if closed is not None:
-        return closed
+    return _closed(found, root) or found
+
+
+def submit(session_id: str, form: dict[str, str], request: RequestInfo, root: str) -> Page:
+    found = _payable(session_id, form.get("key"), root)
+    if isinstance(found, Page):
+        return found
     try:
         raw = _confirm_params(form, found)
         if "card" in raw and "exp_month" not in raw["card"]:
@@ -186,6 +191,10 @@ def submit(session_id: str, form: dict[str, str], request: RequestInfo, root: st
 def _after(found: Found, outcome: completion.Outcome, root: str) -> Page:
     session = sessions.load(found.principal, found.session["id"])
     current = Found(found.principal, session, found.key)
+    if outcome.status == "declined" and session["status"] != "open":  # too many declines expired it
+        closed = _closed(current, root)
+        assert closed is not None
+        return closed
     if outcome.status == "declined":
         return page("checkout.html", 402, _headers(session), **_context(current, root, outcome.error))
     if outcome.status == "requires_action":
@@ -200,12 +209,9 @@ def _after(found: Found, outcome: completion.Outcome, root: str) -> Page:
 
 def authenticate(session_id: str, form: dict[str, str], request: RequestInfo, root: str) -> Page:
     """The test authentication step's answer (3-D Secure, as Stripe's test mode shows it)."""
-    found = _find(session_id, form.get("key"))
-    if found is None:
-        return _missing(root)
-    closed = _closed(found, root)
-    if closed is not None:
-        return closed
+    found = _payable(session_id, form.get("key"), root)
+    if isinstance(found, Page):
+        return found
     try:
         outcome = completion.authenticated(found.principal, session_id, form.get("outcome") == "complete", request)
     except ApiError as error:
