@@ -21,14 +21,14 @@ $(STAMP): pyproject.toml layers/orgshare/requirements.txt
 # The Node SDK tests: Debian's nodejs and npm when the machine has no node, then the lock file's packages.
 $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "installing Debian's nodejs and npm"; \
-		$(if $(APT_GET),apt-get update -qq && apt-get install -y -qq nodejs npm,echo "no node and no apt-get: install Node.js 20+" && false); }
+		$(if $(APT_GET),DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm,echo "no node and no apt-get: install Node.js 20+" && false); }
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 # The browser tests (tests/browser, Playwright) drive Debian's chromium: installed when the machine has none.
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"; \
-		$(if $(APT_GET),apt-get update -qq && apt-get install -y -qq chromium,echo "no chromium and no apt-get: install Chromium at $(CHROMIUM)" && false)
+		$(if $(APT_GET),DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium,echo "no chromium and no apt-get: install Chromium at $(CHROMIUM)" && false)
 
 install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## create .venv and install everything the project needs
 
