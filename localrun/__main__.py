@@ -28,6 +28,9 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     env = tpl.function_environment(template, physical)
     env["AWS_READ_TIMEOUT_SECONDS"] = "60"  # moto copies whole tables in a transaction: give it time
     env["ALLOW_LOOPBACK_WEBHOOKS"] = "true"  # receivers on 127.0.0.1 are the point of a local run
+    # A sharing enablement's switch waits for cached answers to expire, plus a margin for requests
+    # under way: local requests are short, a second is plenty.
+    env["SHARING_SWITCH_MARGIN_SECONDS"] = "1"
     env.update(overrides)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",
@@ -96,6 +99,8 @@ def run_system(
         persistence.restore(saved, moto.turn)  # before anything reads the tables or their stream
     _warm_layer_clients()
     gateway = Gateway(template)
+    if "AUTHORIZER_CACHE_SECONDS" in (overrides or {}):
+        gateway.cache_seconds = int((overrides or {})["AUTHORIZER_CACHE_SECONDS"])
     server = serve(gateway, port)
     if "PUBLIC_BASE_URL" not in (overrides or {}):  # the URLs the API hands out (a checkout page's) lead here
         env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
@@ -160,6 +165,11 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="handler logs at INFO")
     parser.add_argument("--retry-schedule", help="seconds before each webhook retry, e.g. 1,2,4 (default: the template's, over 3 days)")
     parser.add_argument("--webhook-timeout", help="seconds a webhook endpoint has to answer (default 5)")
+    parser.add_argument(
+        "--cache-seconds", type=int,
+        help="how long the authorizer's answers and account records are cached (default: the template's 60); "
+        "a sharing enablement switches its accounts after this",
+    )  # fmt: skip
     args = parser.parse_args()
     # Ctrl-C and SIGTERM wait for the sigwait below, blocked in every thread (each inherits this
     # mask): a signal taken by some other thread would never wake the main one.
@@ -170,6 +180,8 @@ def main() -> None:
         overrides["WEBHOOK_RETRY_SCHEDULE"] = args.retry_schedule
     if args.webhook_timeout:
         overrides["WEBHOOK_TIMEOUT_SECONDS"] = args.webhook_timeout
+    if args.cache_seconds is not None:
+        overrides["AUTHORIZER_CACHE_SECONDS"] = overrides["ACCOUNT_CACHE_SECONDS"] = str(args.cache_seconds)
     state_dir: Path = args.state_dir
     state_file = state_dir / "state.json"
     seed_file = state_dir / "seed.json"

@@ -28,6 +28,10 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "setup_intent.canceled",
     "checkout.session.completed",
     "checkout.session.expired",
+    "sharing_enablement.created",
+    "sharing_enablement.progress",
+    "sharing_enablement.succeeded",
+    "sharing_enablement.failed",
 })  # fmt: skip
 
 # "customer.*", "checkout.session.*": every type of one group (a type without its last part).

@@ -78,3 +78,10 @@ def enqueue_deliveries(messages: list[tuple[dict[str, Any], int]]) -> None:
         return [entry for entry in batch if entry["Id"] in failed]
 
     _in_batches(entries, send)
+
+
+def enqueue_migration(message: dict[str, Any], delay: float = 0) -> None:
+    """The next step of a sharing enablement onto the migration queue (delayed up to 15 minutes)."""
+    sqs().send_message(
+        QueueUrl=get_settings().migration_queue_url, MessageBody=json.dumps(message), DelaySeconds=min(max(int(delay + 0.999), 0), 900)
+    )

@@ -40,6 +40,19 @@ class Settings(BaseModel):
     # what each request came to. Set for a custom domain; the local system sets its own.
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     allow_loopback_webhooks: bool = Field(default=False, alias="ALLOW_LOOPBACK_WEBHOOKS")
+    # Sharing enablements: an account switches to the shared pool this long after the enablement,
+    # once no cached answer about it (the authorizer's, an account record's) can still be served,
+    # and no request that began before can still be running (the margin: API Gateway's 29 s).
+    authorizer_cache_seconds: int = Field(default=60, alias="AUTHORIZER_CACHE_SECONDS", ge=0)
+    sharing_switch_margin_seconds: float = Field(default=35.0, alias="SHARING_SWITCH_MARGIN_SECONDS", ge=0)
+    migration_queue_url: str | None = Field(default=None, alias="MIGRATION_QUEUE_URL")
+    migration_batch_size: int = Field(default=100, alias="MIGRATION_BATCH_SIZE", ge=1, le=1000)
+    migration_attempts: int = Field(default=5, alias="MIGRATION_ATTEMPTS", ge=1, le=20)
+    # Seconds before the first retry of a failed batch; doubled each time, at most SQS's 900.
+    migration_retry_seconds: int = Field(default=10, alias="MIGRATION_RETRY_SECONDS", ge=0, le=900)
+
+    def sharing_switch_delay(self) -> float:
+        return max(self.authorizer_cache_seconds, self.account_cache_seconds) + self.sharing_switch_margin_seconds
 
     def retry_delays(self) -> list[int]:
         return [int(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]

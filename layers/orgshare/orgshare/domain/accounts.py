@@ -15,7 +15,8 @@ from orgshare.vault.keyed_hash import API_KEY, keyed_hash
 from orgshare.wire.lists import list_object, page
 
 
-def render_account(record: dict[str, Any]) -> dict[str, Any]:
+def render_account(record: dict[str, Any], mode: str = "test") -> dict[str, Any]:
+    joined = record.get(f"sharing_{mode}")
     return {
         "id": record["id"],
         "object": "account",
@@ -25,9 +26,10 @@ def render_account(record: dict[str, Any]) -> dict[str, Any]:
         "country": record.get("country"),
         "metadata": record.get("metadata") or {},
         "created": record["created"],
-        # The pool decides which customers and cards the account sees.
-        "pool": record["pool"],
-        "shared_pool": record["kind"] != "standard",
+        # The pool decides which customers and cards the account sees (in the caller's mode: a
+        # standard account that sharing was enabled for is in the shared pool from its switch on).
+        "pool": joined["pool"] if joined and time.time() >= joined["switch_at"] else record["pool"],
+        "shared_pool": record["kind"] != "standard" or bool(joined),
         "default_profile": record.get("default_profile"),
     }
 
@@ -135,7 +137,7 @@ def create_account(principal: Principal, params: AccountCreate) -> dict[str, Any
     profile = default_profile(principal.org, record["id"])
     record["default_profile"] = profile["id"]
     directory.create_account(record, profile)
-    return render_account(record)
+    return render_account(record, principal.mode)
 
 
 def _account_in_org(principal: Principal, account: str) -> dict[str, Any]:
@@ -148,7 +150,7 @@ def _account_in_org(principal: Principal, account: str) -> dict[str, Any]:
 
 
 def retrieve_account(principal: Principal, account: str) -> dict[str, Any]:
-    return render_account(_account_in_org(principal, account))
+    return render_account(_account_in_org(principal, account), principal.mode)
 
 
 def list_accounts(principal: Principal, params: AccountList, url: str) -> dict[str, Any]:
@@ -157,7 +159,7 @@ def list_accounts(principal: Principal, params: AccountList, url: str) -> dict[s
         params,
         lambda limit, after, before, desc: directory.list_accounts(principal.org, limit=limit, after=after, before=before, descending=desc),
     )
-    return list_object(url, [render_account(r) for r in records], has_more)
+    return list_object(url, [render_account(r, principal.mode) for r in records], has_more)
 
 
 def create_api_key(principal: Principal, account: str, params: ApiKeyCreate) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 import time
 from typing import Any
 
-from orgshare.domain.principal import MODES, Principal
+from orgshare.domain.principal import MODES, Principal, joining
 from orgshare.errors import AuthenticationFailed, PermissionDenied
 from orgshare.ids import redact_key
 from orgshare.storage import directory
@@ -61,7 +61,8 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
         key_id=record["key_id"],
         key_account=account["id"],
         key_type="publishable" if secret.startswith("pk_") else "secret",
-    )
+        **joining(account, record["mode"]),
+    ).resolved()
 
 
 _account_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
@@ -104,7 +105,8 @@ def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal
         mode=principal.mode,
         key_id=principal.key_id,
         key_account=principal.key_account,
-    )
+        **joining(account, principal.mode),
+    ).resolved()
 
 
 def account_principal(org: str, account: str, mode: str, key_id: str, cache_seconds: float) -> Principal | None:
@@ -115,5 +117,5 @@ def account_principal(org: str, account: str, mode: str, key_id: str, cache_seco
         return None
     return Principal(
         org=org, account=account, kind=found["kind"], pool=str(found["pool"]), mode=mode,
-        key_id=key_id, key_account=account,
-    )  # fmt: skip
+        key_id=key_id, key_account=account, **joining(found, mode),
+    ).resolved()  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 from orgshare.domain import payment_methods
 from orgshare.domain.changes import change_record
+from orgshare.domain.migration import handover
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import Conflict, InvalidRequest, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
@@ -141,6 +142,7 @@ def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -
 
 
 def _load(principal: Principal, cus: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    handover.ensure_customer(principal, cus)
     shared, overlay = store.get(principal.scope, cus, principal.account) if id_time_ms(cus) else (None, None)
     if shared is None:
         raise ResourceMissing("customer", cus)
@@ -208,6 +210,7 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
 def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, Any]:
     """Deletes the customer for the whole pool: its overlays go, and its payment methods are
     detached (they stay retrievable by id, with no customer), in one transaction."""
+    handover.ensure_customer(principal, cus)
     for _ in range(_WRITE_ATTEMPTS):
         items = store.partition(principal.scope, cus) if id_time_ms(cus) else []
         shared = next((i for i in items if i["sk"] == keys.CUSTOMER_SK), None)
@@ -231,22 +234,28 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
 def list_customers(principal: Principal, params: CustomerList, url: str) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE, in_list=True)
     now_ms = int(time.time() * 1000)
-    pool_created_ms = id_time_ms(principal.pool) or 0
+
+    # While the account's customers move into the pool, those not moved yet are listed from the
+    # pool they are leaving (read first: one moving in between shows in both, and is shown once).
+    source = handover.source_scope(principal)
+    scopes = [source, principal.scope] if source is not None else [principal.scope]
 
     def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
-        del descending  # the store derives the order from the bounds
-        return store.list_page(
-            principal.scope,
-            limit=limit,
-            after=after,
-            before=before,
-            email=params.email,
-            pool_created_ms=pool_created_ms,
-            now_ms=now_ms,
-        )
+        found: dict[str, dict[str, Any]] = {}
+        for scope in scopes:
+            for item in store.list_page(
+                scope, limit=limit, after=after, before=before, email=params.email,
+                pool_created_ms=id_time_ms(scope.pool) or 0, now_ms=now_ms,
+            ):  # fmt: skip
+                found.setdefault(item["id"], item)
+        return sorted(found.values(), key=lambda i: i["id"], reverse=descending)[:limit]
 
     shared_items, has_more = page(params, fetch)
-    wanted = [s["id"] for s in shared_items if principal.account in (s.get("overlays") or ())]
-    overlays = store.get_overlays(principal.scope, wanted, principal.account)
-    data = [render(s, overlays.get(s["id"]), principal.livemode) for s in shared_items]
-    return list_object(url, data, has_more)
+    data = []
+    for scope in scopes:
+        here = [s for s in shared_items if s["pk"].startswith(scope.prefix + "#")]
+        wanted = [s["id"] for s in here if principal.account in (s.get("overlays") or ())]
+        overlays = store.get_overlays(scope, wanted, principal.account)
+        data += [(s["id"], render(s, overlays.get(s["id"]), principal.livemode)) for s in here]
+    order = {s["id"]: n for n, s in enumerate(shared_items)}
+    return list_object(url, [c for _id, c in sorted(data, key=lambda d: order[d[0]])], has_more)

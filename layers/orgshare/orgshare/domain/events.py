@@ -61,7 +61,8 @@ def _views(change: dict[str, Any], accounts: list[str]) -> dict[str, tuple[dict[
 def events_for_change(change: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(account, event) for every account the change is for; the actor's first."""
     if change["audience"] == "pool":
-        accounts = [change["account"], *(a for a in directory.pool_members(change["org"], change["pool"]) if a != change["account"])]
+        members = directory.pool_members(change["org"], change["pool"], change["mode"], change["created"])
+        accounts = [change["account"], *(a for a in members if a != change["account"])]
     else:
         accounts = [change["account"]]
     events = []

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orgshare.domain.changes import change_record
+from orgshare.domain.migration import handover
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import Conflict, InvalidRequest, PermissionDenied, ResourceMissing
 from orgshare.ids import new_id
@@ -176,8 +177,20 @@ def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str
     return store.create(principal.scope, item), secret
 
 
+def _find(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The method (and the customer's shared item, if asked) where the caller's pool has it; for an
+    account moving into the shared pool, moved there first if it has not moved yet."""
+    if not pm.startswith("pm_"):
+        return None, None
+    handover.ensure_customer(principal, customer)
+    item, shared = store.get(principal.scope, pm, principal.account, customer)
+    if item is None and handover.ensure_method(principal, pm):
+        item, shared = store.get(principal.scope, pm, principal.account, customer)
+    return item, shared
+
+
 def _load(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    item, shared = store.get(principal.scope, pm, principal.account, customer) if pm.startswith("pm_") else (None, None)
+    item, shared = _find(principal, pm, customer)
     if item is None:
         raise ResourceMissing("PaymentMethod", pm, param="payment_method")
     return item, shared
@@ -298,6 +311,7 @@ def detach(principal: Principal, pm: str, request: RequestInfo) -> dict[str, Any
 def list_for_customer(principal: Principal, customer: str, params: CustomerPaymentMethodList, url: str) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE, in_list=True)
     found: dict[str, bool] = {}
+    handover.ensure_customer(principal, customer)
 
     def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
         del descending  # the store derives the order from the bounds
@@ -330,6 +344,7 @@ def attach_plan(
     principal: Principal, item: dict[str, Any], customer: str, request: RequestInfo
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The writes and change record that attach `item` to `customer`, for another step's transaction."""
+    handover.ensure_customer(principal, customer)
     new = _attached(item, customer)
     change = change_record(principal, request, "payment_method.attached", render(new, principal.livemode), audience="account")
     return store.attach_writes(principal.scope, new, item["version"]), change
@@ -362,7 +377,7 @@ def usage(principal: Principal, pm: str, params: PaymentMethodUsageList, url: st
 
 def attached_to(principal: Principal, pm: str, customer: str) -> bool:
     """Whether `pm` is a payment method the caller may see, attached to `customer`."""
-    item, _ = store.get(principal.scope, pm, principal.account) if pm.startswith("pm_") else (None, None)
+    item, _ = _find(principal, pm)
     return item is not None and item.get("customer") == customer
 
 

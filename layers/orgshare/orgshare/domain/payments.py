@@ -18,6 +18,7 @@ from typing import Any
 from orgshare.connectors import Card, ChargeResult, Connector, ConnectorAuthFailed, ProcessorFailed
 from orgshare.domain import payment_methods, profiles
 from orgshare.domain.changes import change_record
+from orgshare.domain.migration import handover
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import CardError, Conflict, InvalidRequest, ProcessorUnavailable, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
@@ -122,6 +123,7 @@ def processor_call(connector_name: str) -> Iterator[None]:
 def _check_customer(principal: Principal, customer: str | None) -> None:
     if customer is None:
         return
+    handover.ensure_customer(principal, customer)
     shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
     if shared is None or shared.get("deleted"):
         raise ResourceMissing("customer", customer, param="customer")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
 
 from orgshare.storage.keys import PoolScope
 
@@ -24,6 +25,13 @@ class Principal:
     key_id: str
     key_account: str  # the account that owns the key (the platform when acting on behalf)
     key_type: KeyType = "secret"  # a publishable key may only do what a checkout page needs
+    # An account that joined the shared pool by a sharing enablement: the pool it came from (where
+    # what has not moved yet still is), and whether its customers are still moving.
+    source_pool: str | None = None
+    migrating: bool = False
+    # What the authorizer's (cached) answer carries so each request decides the above itself.
+    joins_pool: str | None = None
+    joins_at: float | None = None
 
     @property
     def scope(self) -> PoolScope:
@@ -39,7 +47,9 @@ class Principal:
 
     def as_context(self) -> dict[str, str]:
         """The authorizer's context: API Gateway passes only flat string values."""
-        return {k: str(v) for k, v in asdict(self).items()}
+        # The account's own pool: each request decides again (resolved) whether it has switched.
+        own = replace(self, pool=self.source_pool or self.pool, source_pool=None)
+        return {k: str(v) for k, v in asdict(own).items() if v not in (None, False)}
 
     @classmethod
     def from_context(cls, context: dict[str, object]) -> Principal:
@@ -56,7 +66,29 @@ class Principal:
             key_id=str(context["key_id"]),
             key_account=str(context["key_account"]),
             key_type=key_type,  # type: ignore[arg-type]
-        )
+            migrating=str(context.get("migrating", "")) == "True",
+            joins_pool=str(context["joins_pool"]) if context.get("joins_pool") else None,
+            joins_at=float(str(context["joins_at"])) if context.get("joins_at") else None,
+        ).resolved()
+
+    def resolved(self, now: float | None = None) -> Principal:
+        """This principal as of now: in the shared pool once the enablement it waits for has switched."""
+        if self.joins_pool is None or self.joins_at is None or self.source_pool is not None:
+            return self
+        if (time.time() if now is None else now) < self.joins_at:
+            return self
+        return replace(self, pool=self.joins_pool, source_pool=self.pool)
+
+
+def joining(account: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The Principal fields saying whether (and when) an account joins the shared pool in a mode.
+    An account that sharing was enabled for moves to the shared pool at its enablement's
+    `switch_at`, not before: later than any cached answer about it can live, so no request still
+    writes to the pool it leaves once its customers start moving."""
+    joined = account.get(f"sharing_{mode}")
+    if not joined:
+        return {}
+    return {"joins_pool": str(joined["pool"]), "joins_at": float(joined["switch_at"]), "migrating": joined.get("status") != "moved"}
 
 
 @dataclass(frozen=True)

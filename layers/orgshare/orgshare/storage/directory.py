@@ -49,15 +49,26 @@ def create_account(account: dict[str, Any], profile: dict[str, Any]) -> None:
     transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account), _profile(profile)])
 
 
-def pool_members(org: str, pool: str) -> list[str]:
-    """The accounts of a pool (a few hundred at most per page; the loop reads them all)."""
+def _member_at(item: dict[str, Any], mode: str | None, at: float | None) -> bool:
+    """A pool's own members belong to it in both modes, always; an account that joined it by a
+    sharing enablement (`joins_<mode>`: when it switched) only in that mode, from then on."""
+    joined = {k: v for k, v in item.items() if k.startswith("joins_")}
+    if not joined or mode is None:
+        return True
+    since = joined.get(f"joins_{mode}")
+    return since is not None and (at is None or at >= since)
+
+
+def pool_members(org: str, pool: str, mode: str | None = None, at: float | None = None) -> list[str]:
+    """The accounts of a pool (in `mode` at time `at`, if given; a few hundred at most per page;
+    the loop reads them all)."""
     members: list[str] = []
     after: str | None = None
     while True:
         page = query_range(
             _table(), ("pk", keys.org_pk(org)), "sk", prefix=keys.pool_member_sk(pool, ""), after=after, descending=False, limit=500
         )
-        members += [item["account"] for item in page]
+        members += [item["account"] for item in page if _member_at(item, mode, at)]
         if len(page) < 500:
             return members
         after = page[-1]["sk"]

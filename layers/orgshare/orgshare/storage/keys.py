@@ -49,6 +49,21 @@ def webhook_sk(mode: str, owner: str, endpoint: str) -> str:
 ORG_OWNER = "ORG"
 
 
+def enablement_sk(mode: str, enablement: str) -> str:
+    """A sharing enablement of the organization, by mode (test and live are separate worlds)."""
+    return f"SHE#{mode}#{enablement}"
+
+
+def duplicate_sk(mode: str, enablement: str, email_key: str) -> str:
+    """Customers of the pool sharing one email, as an enablement found them (never merged)."""
+    return f"SHEDUP#{mode}#{enablement}#{email_key}"
+
+
+def sandbox_sk(sandbox_org: str) -> str:
+    """A test-mode sandbox of a live organization (its structure copied, none of its data)."""
+    return f"SANDBOX#{sandbox_org}"
+
+
 def key_lookup_pk(secret_hash: str) -> str:
     return f"APIKEY#{secret_hash}"
 

@@ -20,7 +20,7 @@ def month_of(object_id: str) -> str:
     return month_of_ms(id_time_ms(object_id) or 0)
 
 
-def _months(newest: str, oldest: str, *, descending: bool) -> Iterator[str]:
+def months_between(newest: str, oldest: str, *, descending: bool) -> Iterator[str]:
     """Every month from newest down to oldest (or up, ascending); none if oldest > newest."""
     year, month = (int(newest[:4]), int(newest[4:])) if descending else (int(oldest[:4]), int(oldest[4:]))
     while oldest <= (current := f"{year:04d}{month:02d}") <= newest:
@@ -49,7 +49,7 @@ def query_months(
     newest = min(month_of(before), month_of_ms(now_ms)) if before else month_of_ms(now_ms)
     oldest = max(month_of(after), month_of_ms(oldest_ms)) if after else month_of_ms(oldest_ms)
     found: list[dict[str, Any]] = []
-    for month in _months(newest, oldest, descending=descending):
+    for month in months_between(newest, oldest, descending=descending):
         found += query_range(
             table, (pk[0], pk[1](month)), sk_name, index=index,
             after=after, before=before, descending=descending, limit=limit - len(found),

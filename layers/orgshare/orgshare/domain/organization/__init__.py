@@ -1,0 +1,1 @@
+"""The organization as a whole: its view, its sharing settings and enablements, its sandboxes."""

@@ -1,0 +1,186 @@
+"""The migration worker in-process over moto: a sharing enablement moves a standard account's
+customers into the shared pool with their ids, fields and cards; a worker stopped at any point
+of any step and started again ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from orgshare import admin, messaging
+from orgshare.domain import auth, customers, payment_methods
+from orgshare.domain.migration import worker
+from orgshare.domain.organization import enablements
+from orgshare.domain.principal import Principal, RequestInfo
+from orgshare.errors import InvalidRequest
+from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve
+from orgshare.params.organization import SharingEnablementCreate
+from orgshare.params.payment_methods import CardInput, CustomerPaymentMethodList, PaymentMethodAttach, PaymentMethodCreate
+from orgshare.settings import get_settings
+
+REQ = RequestInfo("req_test")
+
+
+class Crash(BaseException):
+    """A worker dying mid-step (not an Exception: nothing in the worker catches it)."""
+
+
+@dataclass
+class Org:
+    platform: Principal
+    rentals: Principal
+    repairs: Principal
+    rides: Principal
+
+
+@pytest.fixture
+def org(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
+    # No caches to wait out: the accounts switch the moment sharing is enabled; small batches.
+    for name, value in {"AUTHORIZER_CACHE_SECONDS": "0", "ACCOUNT_CACHE_SECONDS": "0", "SHARING_SWITCH_MARGIN_SECONDS": "0",
+                        "MIGRATION_BATCH_SIZE": "3", "MIGRATION_RETRY_SECONDS": "0"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    messaging.sqs.cache_clear()
+    auth._account_cache.clear()
+    demo = admin.seed_demo()
+    keys = {a.name: a.key for a in demo.accounts}
+    yield Org(*(auth.authenticate(keys[n]) for n in ("Rocket Platform", "Rocket Rentals", "Rocket Repairs", "Rocket Rides")))
+    auth._account_cache.clear()
+    messaging.sqs.cache_clear()
+
+
+def _customer(who: Principal, n: int, cards: int = 1) -> dict[str, Any]:
+    params = CustomerCreate.model_validate({"email": f"c{n}@example.com", "name": f"Customer {n}", "metadata": {"n": str(n)}})
+    created = customers.create(who, params, REQ)
+    for _ in range(cards):
+        pm = payment_methods.create(who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), REQ)
+        payment_methods.attach(who, pm["id"], PaymentMethodAttach(customer=created["id"]), REQ)
+    return created
+
+
+def _drain(limit: int = 500) -> int:
+    """Runs the worker on every message the migration queue holds, until it is empty."""
+    sqs, url = messaging.sqs(), get_settings().migration_queue_url
+    handled = 0
+    while handled < limit:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0).get("Messages", [])
+        if not got:
+            return handled
+        worker.handle(json.loads(got[0]["Body"]))
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+        handled += 1
+    raise AssertionError("the migration never finished")
+
+
+def _enable(org: Org, *accounts: Principal) -> dict[str, Any]:
+    params = SharingEnablementCreate(accounts=[a.account for a in accounts], consent_collected=True)
+    return enablements.create(org.platform, params, REQ)
+
+
+def _reauth(who: Principal) -> Principal:
+    """The principal a new request of this account gets (its key's answer, not cached)."""
+    auth._account_cache.clear()
+    record = auth.cached_account(who.org, who.account, 0)
+    assert record is not None
+    from orgshare.domain.principal import joining
+
+    return Principal(org=who.org, account=who.account, kind=who.kind, pool=str(record["pool"]), mode=who.mode,
+                     key_id=who.key_id, key_account=who.key_account, **joining(record, who.mode)).resolved()  # fmt: skip
+
+
+def _snapshot(org: Org) -> dict[str, Any]:
+    """What the pool's accounts see: every customer, as each account shows it, with its cards."""
+    seen: dict[str, Any] = {}
+    for who in (org.platform, _reauth(org.rentals), org.rides):
+        listed = customers.list_customers(who, CustomerList(limit=100), "/v1/customers")["data"]
+        for c in listed:
+            cards = payment_methods.list_for_customer(who, c["id"], CustomerPaymentMethodList(limit=100), "")["data"]
+            seen[f"{who.account}:{c['id']}"] = (c, sorted(card["id"] for card in cards))
+    return seen
+
+
+def test_enabling_sharing_moves_every_customer_with_its_cards_and_per_account_fields(org: Org) -> None:
+    mine = [_customer(org.rentals, n) for n in range(7)]
+    theirs = _customer(org.rides, 100)
+    enablement = _enable(org, org.rentals)
+    assert enablement["status"] == "pending" and enablement["accounts"] == [org.rentals.account]
+    _drain()
+
+    done = enablements.retrieve(org.platform, enablement["id"])
+    assert done["status"] == "succeeded" and done["completed_at"]
+    assert done["progress"] == {"customers_total": 7, "customers_moved": 7, "cards_moved": 7, "other_payment_methods_moved": 0,
+                                "customers_remaining": 0}  # fmt: skip
+    rentals = _reauth(org.rentals)
+    assert rentals.pool == org.platform.pool and not rentals.migrating
+    for c in mine:
+        # The pool sees the customer with the same id and shared fields; metadata stays with Rentals.
+        as_rides = customers.retrieve(org.rides, c["id"], CustomerRetrieve())
+        as_rentals = customers.retrieve(rentals, c["id"], CustomerRetrieve())
+        assert as_rides["email"] == c["email"] and as_rides["metadata"] == {}
+        assert as_rentals["metadata"] == c["metadata"]
+        cards = payment_methods.list_for_customer(org.rides, c["id"], CustomerPaymentMethodList(), "")["data"]
+        assert len(cards) == 1 and cards[0]["customer"] == c["id"]
+    ids = {c["id"] for c in customers.list_customers(rentals, CustomerList(limit=100), "")["data"]}
+    assert ids == {c["id"] for c in mine} | {theirs["id"]}
+
+
+def test_sharing_cannot_be_enabled_twice_or_without_consent(org: Org) -> None:
+    with pytest.raises(InvalidRequest) as missing:
+        enablements.create(org.platform, SharingEnablementCreate(accounts=[org.rentals.account]), REQ)
+    assert missing.value.code == "consent_required" and "consent" in str(missing.value)
+    _enable(org, org.rentals)
+    with pytest.raises(InvalidRequest) as twice:
+        _enable(org, org.rentals)
+    assert twice.value.code == "account_already_shares"
+
+
+POINTS = ("read", "counted", "listed", "moved", "duplicates", "checkpointed", "queued")
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_worker_killed_at_any_point_of_a_step_ends_as_an_uninterrupted_run(org: Org, point: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    mine = [_customer(org.rentals, n, cards=n % 3) for n in range(8)]
+    _enable(org, org.rentals)
+    sqs, url = messaging.sqs(), get_settings().migration_queue_url
+    kills = 0
+    # Every step dies once at `point` (the first time it gets there); SQS hands the message over again.
+    seen: set[str] = set()
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0).get("Messages", [])
+        if not got:
+            break
+        body = got[0]["Body"]
+
+        def stop_at(name: str, body: str = body) -> None:
+            if name == point and body not in seen:
+                seen.add(body)
+                raise Crash
+
+        monkeypatch.setattr(worker, "step_point", stop_at)
+        try:
+            worker.handle(json.loads(body))
+        except Crash:
+            kills += 1
+            continue  # not deleted: the queue hands it over again
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    assert kills > 0
+    rentals = _reauth(org.rentals)
+    listed = customers.list_customers(rentals, CustomerList(limit=100), "")["data"]
+    assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in mine)
+    state = enablements.retrieve(org.platform, _only_enablement(org))
+    assert state["status"] == "succeeded"
+    assert state["progress"]["customers_moved"] == 8 and state["progress"]["cards_moved"] == sum(n % 3 for n in range(8))
+    for c in mine:
+        cards = payment_methods.list_for_customer(org.rides, c["id"], CustomerPaymentMethodList(), "")["data"]
+        assert len(cards) == int(c["metadata"]["n"]) % 3
+
+
+def _only_enablement(org: Org) -> str:
+    from orgshare.params.organization import SharingEnablementList
+
+    return str(enablements.list_enablements(org.platform, SharingEnablementList(), "")["data"][0]["id"])
