@@ -184,3 +184,117 @@ def _only_enablement(org: Org) -> str:
     from orgshare.params.organization import SharingEnablementList
 
     return str(enablements.list_enablements(org.platform, SharingEnablementList(), "")["data"][0]["id"])
+
+
+@pytest.mark.parametrize("kill_at", range(1, 10))
+def test_a_worker_killed_at_any_write_of_a_batch_loses_and_duplicates_nothing(org: Org, kill_at: int,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The run has 9 move transactions; each case kills the worker once, at one of them."""
+    from orgshare.domain.migration import moves as moves_module
+    from orgshare.storage import migration as migration_store
+
+    mine = [_customer(org.rentals, n, cards=1 + n % 2) for n in range(6)]
+    # Small transactions: one customer each, and those with two cards split in two (shared item last).
+    monkeypatch.setattr(moves_module, "MAX_WRITES", 8)
+    _enable(org, org.rentals)
+    real_move = migration_store.move
+    moves = {"n": 0}
+
+    def dying_move(writes: list[dict[str, Any]]) -> None:
+        moves["n"] += 1
+        if moves["n"] == kill_at:
+            raise Crash
+        real_move(writes)
+
+    monkeypatch.setattr(migration_store, "move", dying_move)
+    sqs, url = messaging.sqs(), get_settings().migration_queue_url
+    kills = 0
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0).get("Messages", []):
+        try:
+            worker.handle(json.loads(got[0]["Body"]))
+        except Crash:
+            kills += 1
+            continue  # not deleted: the queue hands it over again
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    assert kills == 1
+    state = enablements.retrieve(org.platform, _only_enablement(org))
+    assert state["status"] == "succeeded"
+    assert state["progress"]["customers_moved"] == 6 and state["progress"]["cards_moved"] == sum(1 + n % 2 for n in range(6))
+    rentals = _reauth(org.rentals)
+    assert sorted(c["id"] for c in customers.list_customers(rentals, CustomerList(limit=100), "")["data"]) == sorted(c["id"] for c in mine)
+    for c in mine:
+        cards = payment_methods.list_for_customer(org.rides, c["id"], CustomerPaymentMethodList(), "")["data"]
+        assert len(cards) == 1 + int(c["metadata"]["n"]) % 2
+
+
+def test_a_batch_that_keeps_failing_is_retried_then_reported_and_a_retry_resumes_it(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orgshare.storage import migration as migration_store
+
+    mine = [_customer(org.rentals, n) for n in range(5)]
+    enablement = _enable(org, org.rentals)
+    real_move = migration_store.move
+
+    def broken(writes: list[dict[str, Any]]) -> None:
+        raise RuntimeError("DynamoDB is having a day")
+
+    monkeypatch.setattr(migration_store, "move", broken)
+    _drain()
+    failed = enablements.retrieve(org.platform, enablement["id"])
+    assert failed["status"] == "failed" and failed["failure"]["code"] == "batch_failed"
+    assert f"{get_settings().migration_attempts} times" in failed["failure"]["message"]
+    assert failed["progress"]["customers_moved"] == 0
+    # Still usable meanwhile: a customer not moved yet is moved when Rentals touches it.
+    rentals = _reauth(org.rentals)
+    monkeypatch.setattr(migration_store, "move", real_move)
+    assert customers.retrieve(rentals, mine[0]["id"], CustomerRetrieve())["metadata"] == {"n": "0"}
+    resumed = enablements.retry(org.platform, enablement["id"], REQ)
+    assert resumed["status"] == "in_progress" and resumed["failure"] is None
+    _drain()
+    done = enablements.retrieve(org.platform, enablement["id"])
+    assert done["status"] == "succeeded" and done["progress"]["customers_moved"] == 5
+    assert {c["id"] for c in customers.list_customers(org.rides, CustomerList(limit=100), "")["data"]} >= {c["id"] for c in mine}
+
+
+def test_customers_with_the_same_email_stay_two_and_are_reported(org: Org) -> None:
+    from orgshare.params.organization import SharingDuplicateList
+
+    theirs = customers.create(org.rides, CustomerCreate.model_validate({"email": "jenny@example.com"}), REQ)
+    mine = customers.create(org.rentals, CustomerCreate.model_validate({"email": "jenny@example.com", "name": "Jenny R"}), REQ)
+    _customer(org.rentals, 1)
+    enablement = _enable(org, org.rentals)
+    _drain()
+    found = enablements.duplicates(org.platform, enablement["id"], SharingDuplicateList(), "")["data"]
+    assert found == [{"object": "sharing_duplicate", "id": "jenny@example.com", "email": "jenny@example.com",
+                      "customers": sorted([theirs["id"], mine["id"]])}]  # fmt: skip
+    assert customers.retrieve(org.rides, mine["id"], CustomerRetrieve())["name"] == "Jenny R"
+    assert customers.retrieve(org.rides, theirs["id"], CustomerRetrieve())["name"] is None
+
+
+def test_the_pool_hears_of_its_new_customers_a_batch_an_event(org: Org) -> None:
+    from orgshare.domain import events
+    from orgshare.storage import outbox
+
+    mine = [_customer(org.rentals, n, cards=0) for n in range(7)]  # batches of 3: three progress events
+    _enable(org, org.rentals)
+    _drain()
+    table = get_settings().events_table
+    import boto3
+
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]  # the outbox (a test may scan)
+    changes = [c for c in (outbox.change_from_stream(i) for i in items) if c and c["type"].startswith("sharing_enablement.")]
+    kinds = sorted(c["type"] for c in changes)
+    assert kinds == ["sharing_enablement.created", *["sharing_enablement.progress"] * 3, "sharing_enablement.succeeded"]
+    batches = [c["object"]["latest_batch"]["customers"] for c in changes if c["type"] == "sharing_enablement.progress"]
+    assert sorted(cus for batch in batches for cus in batch) == sorted(c["id"] for c in mine)
+    progress = next(c for c in changes if c["type"] == "sharing_enablement.progress")
+    audience = {account for account, _event in events.events_for_change(progress)}
+    assert audience == {org.platform.account, org.rentals.account, org.rides.account, _eats(org)}
+    created = next(c for c in changes if c["type"] == "sharing_enablement.created")
+    assert [a for a, _e in events.events_for_change(created)] == [org.platform.account]
+
+
+def _eats(org: Org) -> str:
+    from orgshare.storage import directory
+
+    members = directory.pool_members(org.platform.org, org.platform.pool)
+    return next(a for a in members if a not in (org.platform.account, org.rentals.account, org.rides.account))

@@ -68,9 +68,13 @@ def _pair(item: dict[str, Any], move: Move) -> list[dict[str, Any]]:
 
 
 def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """A customer's items in groups that fit a transaction, the shared item in the last group."""
+    """A customer's items in groups that fit a transaction, in the order that lets a mover that
+    died between two groups find the rest: the payment methods (and their usage records) first,
+    then the customer's own partition, whose copies point at them, and its shared item last."""
     shared = _shared(items)
-    ordered = [i for i in items if i is not shared] + ([shared] if shared else [])
+    own = shared["pk"] if shared else None
+    ordered = [i for i in items if i["pk"] != own] + [i for i in items if i["pk"] == own and i is not shared]
+    ordered += [shared] if shared else []
     chunks: list[list[dict[str, Any]]] = [[]]
     for item in ordered:
         if 2 * (len(chunks[-1]) + 1) > MAX_WRITES:
