@@ -30,6 +30,7 @@ PATH_SAMPLES = {
     "session": "cs_test_SAMPLE",
     "setup_intent": "seti_SAMPLE",
     "name": "checkout.css",
+    "enablement": "she_SAMPLE",
 }
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
@@ -61,6 +62,8 @@ BODIES = {
     ("POST", "/v1/setup_intents/{setup_intent}/confirm"): "payment_method=pm_SAMPLE",
     ("POST", "/checkout/{session}"): "key=SESSION_KEY&payment_method=new&number=4242+4242+4242+4242&exp=12%2F34&cvc=123",
     ("POST", "/checkout/{session}/authenticate"): "key=SESSION_KEY&outcome=complete",
+    ("POST", "/v1/organization/sharing_enablements"): "accounts[0]=acct_SAMPLE_STANDARD&consent_collected=true",
+    ("POST", "/v1/organization/sandboxes"): "name=Staging",
 }
 QUERIES = {
     ("GET", "/v1/customers"): {"limit": ["3"]},
@@ -100,7 +103,7 @@ def sample_events() -> dict[str, dict[str, Any]]:
             path = resource.format(**params)
             body = BODIES.get((method, resource), "")
             headers = {**(FORM if body else {}), **({"Idempotency-Key": f"sample-{name}-{event_name}"} if method != "GET" else {})}
-            kind = "platform" if name == "AccountsFunction" else "connected"
+            kind = "platform" if name in ("AccountsFunction", "OrganizationFunction") else "connected"
             file = f"{name.removesuffix('Function').lower()}_{event_name.lower()}"
             events[file] = proxy_event(
                 method,
@@ -114,6 +117,13 @@ def sample_events() -> dict[str, dict[str, Any]]:
                 "dev",
                 "sample-request",
             )
+    # The migration worker's queue message: one step of a sharing enablement.
+    step = {"org": "org_SAMPLE", "mode": "test", "enablement": "she_SAMPLE", "seq": 0, "attempt": 0}
+    events["migration_step"] = {"Records": [{
+        "messageId": "sample-message", "receiptHandle": "sample-receipt", "body": json.dumps(step), "attributes": {},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:migration",
+        "awsRegion": "us-east-1",
+    }]}  # fmt: skip
     events["authorizer"] = authorizer_event(
         "GET", "/v1/customers", "/v1/customers", {"Authorization": "Bearer sk_test_REPLACE_WITH_YOUR_KEY"}, "dev"
     )

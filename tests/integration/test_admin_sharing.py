@@ -5,6 +5,7 @@ with the same ids; without --consent-collected nothing is enabled."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -154,5 +155,5 @@ def test_on_a_terminal_the_progress_bar_is_one_line_redrawn() -> None:
         "[############........] 120/200 customers, 118 cards",
         "[####################] 200/200 customers, 198 cards: succeeded",
     ]
-    for before, after in zip(frames, frames[1:], strict=False):  # a shorter line still covers the one it replaces
+    for before, after in itertools.pairwise(frames):  # a shorter line still covers the one it replaces
         assert len(after) >= len(before.rstrip())

@@ -78,7 +78,7 @@ def _live_accounts(org: str) -> list[dict[str, Any]]:
                 code="organization_too_large",
             )
         if len(batch) < _PAGE:
-            # The platform first: the sandbox's answer (and its key) starts with it.
+            # The platform first, as the answer lists it.
             return sorted(found, key=lambda record: record["kind"] != "platform")
 
 
