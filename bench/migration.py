@@ -392,7 +392,7 @@ def _resources() -> dict[str, str]:
 
     template = tpl.load()
     env = tpl.function_environment(template, local_aws.create_resources(template))
-    os.environ.update(env)
+    os.environ.update({**env, **{k: v for k, v in _ENV.items() if not k.startswith("AWS_")}})  # ours over the template's
     from orgshare.settings import get_settings
 
     get_settings.cache_clear()

@@ -157,3 +157,20 @@ def test_on_a_terminal_the_progress_bar_is_one_line_redrawn() -> None:
     ]
     for before, after in itertools.pairwise(frames):  # a shorter line still covers the one it replaces
         assert len(after) >= len(before.rstrip())
+
+
+def test_off_a_terminal_progress_is_plain_lines_and_a_failure_says_why() -> None:
+    plain = io.StringIO()
+    bar = admin.ProgressBar(plain)
+    bar.show(_enablement("pending"), now=90.5)
+    bar.show(_enablement("pending"), now=91.5)  # within the interval: not printed
+    bar.show(_enablement("in_progress", total=10, moved=5, cards=4), now=101)
+    failed = {**_enablement("failed", total=10, moved=5, cards=4), "failure": {"message": "A batch failed 5 times: Boom."}}
+    bar.show(failed, now=101.2)
+    bar.end()
+
+    assert plain.getvalue().splitlines() == [
+        "switching in 10 s",
+        "[##########..........] 5/10 customers, 4 cards",
+        "[##########..........] 5/10 customers, 4 cards: failed (A batch failed 5 times: Boom.)",
+    ]

@@ -244,9 +244,6 @@ def test_an_organization_too_big_to_copy_in_one_request_is_refused_with_nothing_
     assert sandboxes_of(local_system, org) == [] and organizations(local_system) == count
 
 
-@pytest.mark.xfail(
-    strict=True, reason="orgshare.api.idempotency redacts only top-level one-time secrets, not accounts[].secret_key (see the report)"
-)
 def test_an_idempotent_replay_shows_the_keys_redacted_and_none_is_stored(local_system: LocalSystem, source: Source) -> None:
     first = create_sandbox(local_system, source.live_key, {"Idempotency-Key": "sandbox-replay-1"}, name="Replayed")[1]
     got, again = create_sandbox(local_system, source.live_key, {"Idempotency-Key": "sandbox-replay-1"}, name="Replayed")

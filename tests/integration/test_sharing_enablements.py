@@ -37,9 +37,14 @@ def enable(system: LocalSystem, *accounts: str, **extra: Any) -> Any:
     return call(system.client(), "post", ENABLEMENTS, consent_collected="true", **params, **extra)
 
 
-def finished(system: LocalSystem, enablement: str, timeout: float = 120.0) -> Any:
-    eventually(lambda: call(system.client(), "get", f"{ENABLEMENTS}/{enablement}").status in ("succeeded", "failed"), timeout)
-    return call(system.client(), "get", f"{ENABLEMENTS}/{enablement}")
+def finished(system: LocalSystem, enablement: str, timeout: float = 120.0, client: stripe.StripeClient | None = None) -> Any:
+    platform = client or system.client()
+    eventually(lambda: call(platform, "get", f"{ENABLEMENTS}/{enablement}").status in ("succeeded", "failed"), timeout)
+    return call(platform, "get", f"{ENABLEMENTS}/{enablement}")
+
+
+def metadata(customer: stripe.Customer) -> dict[str, str]:
+    return dict(customer.metadata.to_dict()) if customer.metadata else {}
 
 
 def error_of(system: LocalSystem, method: str, path: str, key: str, body: str = "", headers: dict[str, str] | None = None) -> Any:
@@ -120,8 +125,8 @@ def test_enabling_sharing_brings_rentals_customers_to_the_pool_for_good(system: 
     assert done.status == "succeeded" and done.progress.customers_moved == 10 and done.progress.cards_moved == 10
     for cus in made:
         seen = rides.v1.customers.retrieve(cus.id)
-        assert seen.email == cus.email and seen.metadata.to_dict() == {}  # metadata stays with Rentals
-        assert rentals.v1.customers.retrieve(cus.id).metadata.to_dict() == {"n": cus.metadata["n"]}
+        assert seen.email == cus.email and metadata(seen) == {}  # metadata stays with Rentals
+        assert metadata(rentals.v1.customers.retrieve(cus.id)) == metadata(cus)
         cards = rides.v1.customers.payment_methods.list(cus.id)
         assert len(cards.data) == 1 and cards.data[0].customer == cus.id
     # Irreversible: enabling again, or deleting the enablement, is refused.
@@ -218,9 +223,24 @@ def _busy(system: LocalSystem) -> None:
     assert len(everyone) == len(set(everyone))  # nobody twice
     assert set(everyone) >= {c.id for c in made} | set(created)  # nobody lost, the new ones included
     for cus, n in updates.items():
-        assert rentals.v1.customers.retrieve(cus).metadata["writes"] == str(n)  # the last write won, none lost
+        assert metadata(rentals.v1.customers.retrieve(cus))["writes"] == str(n)  # the last write won, none lost
     for intent in paid:
         got = rentals.v1.payment_intents.retrieve(intent)
         assert got.status == "succeeded"  # each payment once, Rentals' own
     listed = [pi.id for pi in rentals.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()]
     assert sorted(listed) == sorted(set(paid))
+
+
+def test_a_live_key_cannot_enable_a_sandbox_s_test_accounts(system: LocalSystem) -> None:
+    made = system.admin("create-org", "--name", "Live Co")
+    live = stripe.StripeClient(str(made["keys"]["live"]), base_addresses={"api": system.url}, max_network_retries=0)  # type: ignore[index]
+    call(live, "post", "/v1/accounts", type="standard", **{"business_profile[name]": "Live Rentals"})
+    sandbox = call(live, "post", "/v1/organization/sandboxes")
+    copy = next(a for a in sandbox.accounts if a.type == "standard")
+    status, error = error_of(system, "POST", ENABLEMENTS, str(made["keys"]["live"]), f"accounts[0]={copy.id}&consent_collected=true")  # type: ignore[index]
+    assert (status, error["code"], error["param"]) == (400, "resource_missing", "accounts[0]")
+    # The sandbox's own (test) platform key can: sandboxes are where to try it first.
+    platform = next(a for a in sandbox.accounts if a.type == "platform")
+    as_sandbox = stripe.StripeClient(platform.secret_key, base_addresses={"api": system.url}, max_network_retries=0)
+    tried = call(as_sandbox, "post", ENABLEMENTS, consent_collected="true", **{"accounts[0]": copy.id})
+    assert finished(system, tried.id, timeout=60, client=as_sandbox).status == "succeeded"

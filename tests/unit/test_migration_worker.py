@@ -298,3 +298,21 @@ def _eats(org: Org) -> str:
 
     members = directory.pool_members(org.platform.org, org.platform.pool)
     return next(a for a in members if a not in (org.platform.account, org.rentals.account, org.rides.account))
+
+
+def test_between_the_switch_and_the_move_the_account_sees_all_its_customers_and_the_pool_the_moved(org: Org) -> None:
+    from orgshare.errors import ResourceMissing
+
+    mine = [_customer(org.rentals, n, cards=0) for n in range(4)]
+    _enable(org, org.rentals)  # switched at once (no caches here); the worker has not run
+    rentals = _reauth(org.rentals)
+    assert rentals.pool == org.platform.pool and rentals.migrating
+    listed = customers.list_customers(rentals, CustomerList(limit=100), "")["data"]
+    assert {c["id"] for c in mine} <= {c["id"] for c in listed}
+    assert all(c["metadata"] == {"n": c["metadata"]["n"]} for c in listed if c["id"] in {m["id"] for m in mine})
+    with pytest.raises(ResourceMissing):
+        customers.retrieve(org.rides, mine[0]["id"], CustomerRetrieve())  # not moved yet: not the pool's
+    assert customers.retrieve(rentals, mine[0]["id"], CustomerRetrieve())["id"] == mine[0]["id"]  # Rentals touched it: moved
+    assert customers.retrieve(org.rides, mine[0]["id"], CustomerRetrieve())["metadata"] == {}
+    listed_again = customers.list_customers(rentals, CustomerList(limit=100), "")["data"]
+    assert sorted(c["id"] for c in listed_again) == sorted(c["id"] for c in listed)  # once each, moved or not

@@ -76,6 +76,9 @@ def _for_storage(answer: dict[str, Any]) -> dict[str, Any]:
     body = answer.get("result", {}).get("body")
     if isinstance(body, dict) and body.get("object") == "checkout.session":  # its page secret is derived again on replay
         return {**answer, "result": {**answer["result"], "body": checkout_secrets.conceal(body)}}
+    if isinstance(body, dict) and body.get("object") == "organization_sandbox":  # a new key per copied account, shown once
+        accounts = [{**a, "secret_key": _redacted(a.get("secret_key"))} for a in body.get("accounts", [])]
+        return {**answer, "result": {**answer["result"], "body": {**body, "accounts": accounts}}}
     if not isinstance(body, dict) or not any(field in body for field in _ONE_TIME_SECRETS):
         return answer
     kept = {**body, **{field: _redacted(body[field]) for field in _ONE_TIME_SECRETS if field in body}}
