@@ -32,8 +32,8 @@ $(CHROMIUM):
 
 install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## create .venv and install everything the project needs
 
-run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data across restarts)
-	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,)
+run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data; CACHE_SECONDS=2 shortens caches)
+	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,) $(if $(CACHE_SECONDS),--cache-seconds $(CACHE_SECONDS),)
 
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## unit, integration and browser tests (the Node SDK's included)
 	$(PY) -m pytest

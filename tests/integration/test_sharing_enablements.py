@@ -117,6 +117,11 @@ def test_enabling_sharing_brings_rentals_customers_to_the_pool_for_good(system: 
     rides, rentals = system.client("Rocket Rides"), system.client("Rocket Rentals")
     with pytest.raises(stripe.InvalidRequestError):
         rides.v1.customers.retrieve(made[0].id)  # isolated until sharing is on
+    # A payment before: it stays Rentals', and the card's audit trail keeps it.
+    _add_test_connector(rentals)
+    card = rentals.v1.customers.payment_methods.list(made[0].id).data[0]
+    before = rentals.v1.payment_intents.create(params={"amount": 4200, "currency": "usd", "customer": made[0].id,
+                                                       "payment_method": card.id, "confirm": True})  # fmt: skip
     enablement = enable(system, "Rocket Rentals")
     assert enablement.status == "pending" and enablement.consent.collected is True and enablement.consent.wording
     assert enablement.consent.api_key and enablement.consent.collected_at
@@ -129,6 +134,12 @@ def test_enabling_sharing_brings_rentals_customers_to_the_pool_for_good(system: 
         assert metadata(rentals.v1.customers.retrieve(cus.id)) == metadata(cus)
         cards = rides.v1.customers.payment_methods.list(cus.id)
         assert len(cards.data) == 1 and cards.data[0].customer == cus.id
+    assert [pi.id for pi in rentals.v1.payment_intents.list().data] == [before.id]  # still Rentals' own
+    with pytest.raises(stripe.InvalidRequestError):
+        rides.v1.payment_intents.retrieve(before.id)  # sharing covers customers and cards, not payments
+    usage = call(system.client(), "get", f"/v1/payment_methods/{card.id}/usage").data
+    assert [(u.id, u.account) for u in usage if u.object != "payment_method_consent"] == [(before.latest_charge, rentals_id(system))]
+    assert rides.v1.customers.payment_methods.list(made[0].id).data[0].id == card.id  # the same card, now the pool's
     # Irreversible: enabling again, or deleting the enablement, is refused.
     status, error = error_of(system, "POST", ENABLEMENTS, system.accounts["Rocket Platform"].key,
                              f"accounts[0]={system.accounts['Rocket Rentals'].id}&consent_collected=true")  # fmt: skip
@@ -167,11 +178,19 @@ def test_rentals_stays_usable_while_its_customers_move(tmp_path: Path) -> None:
         stop(proc)
 
 
+def rentals_id(system: LocalSystem) -> str:
+    return system.accounts["Rocket Rentals"].id
+
+
+def _add_test_connector(client: stripe.StripeClient) -> None:
+    profile = next(p for p in call(client, "get", "/v1/business_profiles").data if p.is_default).id
+    call(client, "post", f"/v1/business_profiles/{profile}/connectors", connector_name="test", **{"credentials[api_key]": "sim_rentals"})
+
+
 def _busy(system: LocalSystem) -> None:
     made = _rentals_customers(system, 24)
     rentals, rides = system.client("Rocket Rentals"), system.client("Rocket Rides")
-    profile = next(p for p in call(rentals, "get", "/v1/business_profiles").data if p.is_default).id
-    call(rentals, "post", f"/v1/business_profiles/{profile}/connectors", connector_name="test", **{"credentials[api_key]": "sim_rentals"})
+    _add_test_connector(rentals)
     enablement = enable(system, "Rocket Rentals")
     stop_traffic = threading.Event()
     errors: list[Exception] = []

@@ -316,3 +316,19 @@ def test_between_the_switch_and_the_move_the_account_sees_all_its_customers_and_
     assert customers.retrieve(org.rides, mine[0]["id"], CustomerRetrieve())["metadata"] == {}
     listed_again = customers.list_customers(rentals, CustomerList(limit=100), "")["data"]
     assert sorted(c["id"] for c in listed_again) == sorted(c["id"] for c in listed)  # once each, moved or not
+
+
+def test_two_accounts_in_one_enablement_and_customers_their_requests_moved_first_are_counted_once(org: Org) -> None:
+    rentals_customers = [_customer(org.rentals, n) for n in range(4)]
+    repairs_customers = [_customer(org.repairs, 10 + n, cards=2) for n in range(3)]
+    enablement = _enable(org, org.rentals, org.repairs)
+    rentals = _reauth(org.rentals)
+    customers.retrieve(rentals, rentals_customers[1]["id"], CustomerRetrieve())  # moved by Rentals' own request, before the worker
+    _drain()
+    done = enablements.retrieve(org.platform, enablement["id"])
+    assert done["status"] == "succeeded"
+    assert done["progress"] == {"customers_total": 7, "customers_moved": 7, "cards_moved": 4 + 6, "other_payment_methods_moved": 0,
+                                "customers_remaining": 0}  # fmt: skip
+    pool = {c["id"] for c in customers.list_customers(org.rides, CustomerList(limit=100), "")["data"]}
+    assert pool >= {c["id"] for c in rentals_customers + repairs_customers}
+    assert not _reauth(org.repairs).migrating and _reauth(org.repairs).pool == org.platform.pool

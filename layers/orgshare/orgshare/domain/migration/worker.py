@@ -80,11 +80,17 @@ def _step(enablement: dict[str, Any]) -> bool:
     move = _move_of(enablement, account)
     step_point("read")
     if cursor["phase"] == "count":
-        total = sum(migration_store.count_customers(move.source, m) for m in _months_of(move.source, None))
+        # Every account's customers at once, when the moving starts; those the accounts' own requests
+        # moved since the switch have left the index already, and are in the counter instead.
+        left = sum(
+            migration_store.count_customers(m.source, month) for m in (_move_of(enablement, a) for a in accounts)
+            for month in _months_of(m.source, None)
+        )  # fmt: skip
+        already = int((store.get(enablement["org"], enablement["mode"], enablement["id"]) or enablement).get("customers_moved", 0))
         step_point("counted")
         store.advance(
-            enablement, {"status": "in_progress", "cursor": {"account": cursor["account"], "phase": "move", "found": 0}},
-            add={"customers_total": total},
+            enablement, {"status": "in_progress", "cursor": {"account": 0, "phase": "move", "found": 0}},
+            add={"customers_total": left + already},
         )  # fmt: skip
         return True
     ids, following = _next_page(move, cursor, settings.migration_batch_size)
@@ -102,7 +108,7 @@ def _step(enablement: dict[str, Any]) -> bool:
         # One more pass from the start: what an index showed late (or moved back in) is found now.
         values = {"cursor": {"account": cursor["account"], "phase": "verify", "found": 0}}
     elif cursor["account"] + 1 < len(accounts):
-        moved_account, values = account, {"cursor": {"account": cursor["account"] + 1, "phase": "count", "found": 0}}
+        moved_account, values = account, {"cursor": {"account": cursor["account"] + 1, "phase": "move", "found": 0}}
     else:
         moved_account, values = account, {"status": "succeeded", "completed_at": int(time.time())}
     current = store.get(enablement["org"], enablement["mode"], enablement["id"]) or enablement
