@@ -19,6 +19,7 @@ from typing import Any
 
 import stripe
 
+from bench import migration
 from bench.counting import dynamodb_calls, kms_calls
 from localrun.localstripe import launch as launch_localstripe
 from orgshare.params.customers import CustomerRetrieve
@@ -290,6 +291,12 @@ def main() -> None:
     print("  and the event path shares the process; the ratio is the local system's, not a deployment's.")
     server.shutdown()
     moto.stop()
+
+    # Its own processes over in-process moto (see bench/migration.py), after the local system stopped.
+    numbers = migration.measure()
+    print(migration.heading(numbers))
+    for line in migration.report(numbers):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ def configure(template: dict[str, Any], physical: tpl.Physical, verbose: bool, o
     env["AWS_READ_TIMEOUT_SECONDS"] = "60"  # moto copies whole tables in a transaction: give it time
     env["ALLOW_LOOPBACK_WEBHOOKS"] = "true"  # receivers on 127.0.0.1 are the point of a local run
     # A sharing enablement's switch waits for cached answers to expire, plus a margin for requests
-    # under way: local requests are short, a second is plenty.
-    env["SHARING_SWITCH_MARGIN_SECONDS"] = "1"
+    # under way: local requests are short, a few seconds are plenty.
+    env["SHARING_SWITCH_MARGIN_SECONDS"] = "3"
     env.update(overrides)
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",

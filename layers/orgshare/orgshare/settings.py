@@ -50,6 +50,9 @@ class Settings(BaseModel):
     migration_attempts: int = Field(default=5, alias="MIGRATION_ATTEMPTS", ge=1, le=20)
     # Seconds before the first retry of a failed batch; doubled each time, at most SQS's 900.
     migration_retry_seconds: int = Field(default=10, alias="MIGRATION_RETRY_SECONDS", ge=0, le=900)
+    # A step whose checkpoint is older than this lost its successor: longer than the queue takes to
+    # hand a dying step's message over again (its visibility timeout, 720 s).
+    migration_stall_seconds: int = Field(default=900, alias="MIGRATION_STALL_SECONDS", ge=0)
 
     def sharing_switch_delay(self) -> float:
         return max(self.authorizer_cache_seconds, self.account_cache_seconds) + self.sharing_switch_margin_seconds

@@ -144,7 +144,7 @@ def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -
 def _load(principal: Principal, cus: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     handover.ensure_customer(principal, cus)
     shared, overlay = store.get(principal.scope, cus, principal.account) if id_time_ms(cus) else (None, None)
-    if shared is None:
+    if shared is None or "moved_to" in shared:  # a marker: the customer moved to the shared pool
         raise ResourceMissing("customer", cus)
     return shared, overlay
 
@@ -214,7 +214,7 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
     for _ in range(_WRITE_ATTEMPTS):
         items = store.partition(principal.scope, cus) if id_time_ms(cus) else []
         shared = next((i for i in items if i["sk"] == keys.CUSTOMER_SK), None)
-        if shared is None or shared.get("deleted"):
+        if shared is None or shared.get("deleted") or "moved_to" in shared:
             raise ResourceMissing("customer", cus)
         overlay = next((i for i in items if i["sk"] == keys.overlay_sk(principal.account)), None)
         tombstone = {"id": cus, "created": shared["created"], "version": shared["version"] + 1, "deleted": True}

@@ -257,7 +257,7 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
 
     def attempt() -> dict[str, Any]:
         item, shared = _load(principal, pm, params.customer)
-        if shared is None or shared.get("deleted"):
+        if shared is None or shared.get("deleted") or "moved_to" in shared:
             raise ResourceMissing("customer", params.customer, param="customer")
         if item.get("customer") == params.customer:
             return render(item, principal.livemode)

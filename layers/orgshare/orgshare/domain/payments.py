@@ -125,7 +125,7 @@ def _check_customer(principal: Principal, customer: str | None) -> None:
         return
     handover.ensure_customer(principal, customer)
     shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
-    if shared is None or shared.get("deleted"):
+    if shared is None or shared.get("deleted") or "moved_to" in shared:
         raise ResourceMissing("customer", customer, param="customer")
 
 

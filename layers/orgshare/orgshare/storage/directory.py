@@ -13,7 +13,7 @@ def _table() -> str:
     return get_settings().directory_table
 
 
-def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
+def put_if_absent(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "Put": {
             "TableName": _table(),
@@ -24,11 +24,11 @@ def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _member(account: dict[str, Any]) -> dict[str, Any]:
-    return _put(keys.org_pk(account["org"]), keys.pool_member_sk(account["pool"], account["id"]), {"account": account["id"]})
+    return put_if_absent(keys.org_pk(account["org"]), keys.pool_member_sk(account["pool"], account["id"]), {"account": account["id"]})
 
 
 def _profile(profile: dict[str, Any]) -> dict[str, Any]:
-    return _put(keys.org_pk(profile["org"]), keys.profile_sk(profile["account"], profile["id"]), profile)
+    return put_if_absent(keys.org_pk(profile["org"]), keys.profile_sk(profile["account"], profile["id"]), profile)
 
 
 def create_organization(org: dict[str, Any], platform: dict[str, Any], profile: dict[str, Any]) -> None:
@@ -36,8 +36,8 @@ def create_organization(org: dict[str, Any], platform: dict[str, Any], profile: 
     together or not at all."""
     transact(
         [
-            _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
-            _put(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
+            put_if_absent(keys.org_pk(org["id"]), keys.ORG_SK, org),
+            put_if_absent(keys.org_pk(org["id"]), keys.account_sk(platform["id"]), platform),
             _member(platform),
             _profile(profile),
         ]
@@ -46,7 +46,7 @@ def create_organization(org: dict[str, Any], platform: dict[str, Any], profile: 
 
 def create_account(account: dict[str, Any], profile: dict[str, Any]) -> None:
     """An account, its pool membership and its default business profile, together."""
-    transact([_put(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account), _profile(profile)])
+    transact([put_if_absent(keys.org_pk(account["org"]), keys.account_sk(account["id"]), account), _member(account), _profile(profile)])
 
 
 def _member_at(item: dict[str, Any], mode: str | None, at: float | None) -> bool:
@@ -109,8 +109,8 @@ def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
     }
     transact(
         [
-            _put(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
-            _put(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
+            put_if_absent(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
+            put_if_absent(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
         ]
     )
 

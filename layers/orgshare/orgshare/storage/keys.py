@@ -54,6 +54,15 @@ def enablement_sk(mode: str, enablement: str) -> str:
     return f"SHE#{mode}#{enablement}"
 
 
+def enablement_progress_pk(org: str, mode: str, enablement: str) -> str:
+    """An enablement's counters, in the data table: the moves that count them write nothing else
+    outside it (so the functions that move on touch need no write access to the directory)."""
+    return f"ORG#{org}#SHE#{mode}#{enablement}"
+
+
+ENABLEMENT_PROGRESS_SK = "PROGRESS"
+
+
 def duplicate_sk(mode: str, enablement: str, email_key: str) -> str:
     """Customers of the pool sharing one email, as an enablement found them (never merged)."""
     return f"SHEDUP#{mode}#{enablement}#{email_key}"

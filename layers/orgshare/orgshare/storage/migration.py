@@ -13,7 +13,7 @@ from typing import Any
 from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.customers import BY_EMAIL_INDEX, BY_MONTH_INDEX, partition
-from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, transact
 from orgshare.storage.keys import PoolScope
 
 _READERS = 16  # partitions read at once (threads; boto3 clients are thread-safe)
@@ -30,25 +30,30 @@ def unmoved_customers(scope: PoolScope, month: str, after: str | None, limit: in
     return query_range(_table(), pk, "gsi1sk", index=BY_MONTH_INDEX, after=after, descending=False, limit=limit)
 
 
-def count_customers(scope: PoolScope, month: str) -> int:
-    """How many live customers one month of a pool holds (a COUNT query: no items come back)."""
+def count_customers(scope: PoolScope, month: str, start: dict[str, Any] | None, pages: int) -> tuple[int, dict[str, Any] | None, int]:
+    """How many live customers one month of a pool holds, reading at most `pages` pages of the
+    index from `start` (a COUNT query: no items come back); where to go on, if not done; and how
+    many pages it read."""
     params: dict[str, Any] = {
         "TableName": _table(), "IndexName": BY_MONTH_INDEX, "Select": "COUNT",
         "KeyConditionExpression": "gsi1pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": keys.customers_by_month_pk(scope, month)}},
     }  # fmt: skip
+    if start:
+        params["ExclusiveStartKey"] = start
     total = 0
-    while True:
+    for page in range(1, pages + 1):
         answer = client().query(**params)
         total += int(answer.get("Count", 0))
         if "LastEvaluatedKey" not in answer:
-            return total
+            return total, None, page
         params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return total, params["ExclusiveStartKey"], pages
 
 
 def _card_partition(scope: PoolScope, pm: str) -> list[dict[str, Any]]:
     """A card's item and its usage records (the audit trail of where it was used)."""
-    return query_range(_table(), ("pk", keys.card_pk(scope, pm)), "sk", descending=False, limit=10_000)
+    return query_range(_table(), ("pk", keys.card_pk(scope, pm)), "sk", descending=False, limit=2**31)  # all of it, page by page
 
 
 def customer_items(scope: PoolScope, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -76,16 +81,20 @@ def customer_items(scope: PoolScope, customers: list[str]) -> dict[str, list[dic
     return found
 
 
-def card(scope: PoolScope, pm: str) -> dict[str, Any] | None:
-    """A card of the pool (one attached to a customer) in `scope`."""
-    answer = client().get_item(TableName=_table(), Key=key(keys.card_pk(scope, pm), keys.PM_SK), ConsistentRead=True)
-    return from_item(answer["Item"]) if "Item" in answer else None
+def method(scope: PoolScope, account: str, pm: str) -> dict[str, Any] | None:
+    """A payment method in `scope`: a card of the pool (one attached to a customer), or one of the
+    account's own (an unattached card, another type); one BatchGetItem."""
+    wanted = [key(keys.card_pk(scope, pm), keys.PM_SK), key(keys.private_pm_pk(scope, account, pm), keys.PM_SK)]
+    return next(iter(batch_get(_table(), wanted, consistent=True)), None)
 
 
-def private_method(scope: PoolScope, account: str, pm: str) -> dict[str, Any] | None:
-    """An account's own payment method (an unattached card, or another type) in `scope`."""
-    answer = client().get_item(TableName=_table(), Key=key(keys.private_pm_pk(scope, account, pm), keys.PM_SK), ConsistentRead=True)
-    return from_item(answer["Item"]) if "Item" in answer else None
+def live_customers(scope: PoolScope, customers: list[str]) -> dict[str, str | None]:
+    """Which of these customers are live in `scope`, each with its email: BatchGetItem, 100 a call."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(customers), 100):
+        wanted = [key(keys.customer_pk(scope, cus), keys.CUSTOMER_SK) for cus in customers[start : start + 100]]
+        found |= {i["id"]: i.get("email") for i in batch_get(_table(), wanted) if not i.get("deleted") and "moved_to" not in i}
+    return found
 
 
 def put_new(item: dict[str, Any]) -> dict[str, Any]:

@@ -139,7 +139,8 @@ def customer_must_exist(scope: PoolScope, customer: str) -> dict[str, Any]:
         "ConditionCheck": {
             "TableName": _table(),
             "Key": key(keys.customer_pk(scope, customer), keys.CUSTOMER_SK),
-            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted)",
+            # A customer that moved to another pool left a marker (moved_to) here: not a customer of this pool.
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted) AND attribute_not_exists(moved_to)",
         }
     }
 
@@ -196,7 +197,7 @@ def list_for_customer(
         jobs.insert(0, lambda: batch_get(_table(), [key(pk[1], keys.CUSTOMER_SK)]))
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = [r for job in [pool.submit(j) for j in jobs] for r in job.result()]
-    exists = any(r["sk"] == keys.CUSTOMER_SK and not r.get("deleted") for r in results)
+    exists = any(r["sk"] == keys.CUSTOMER_SK and not r.get("deleted") and "moved_to" not in r for r in results)
     methods = [r for r in results if r["sk"] != keys.CUSTOMER_SK]
     methods.sort(key=lambda r: r["id"], reverse=descending)
     return exists or bool(methods), methods[:limit]

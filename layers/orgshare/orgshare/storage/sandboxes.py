@@ -7,27 +7,14 @@ from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import query_range, to_item, transact
-
-
-def _table() -> str:
-    return get_settings().directory_table
-
-
-def _put(pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": _table(),
-            "Item": to_item({"pk": pk, "sk": sk, **values}),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+from orgshare.storage.directory import put_if_absent
+from orgshare.storage.dynamo import query_range, transact
 
 
 def join_shared_pool(org: str, shared_pool: str, account: str, at: float) -> None:
     """A standard account's membership of the shared pool in test mode from `at` on: the shape a
     sharing enablement writes (`joins_test`), so the publisher sends it the pool's test events."""
-    transact([_put(keys.org_pk(org), keys.pool_member_sk(shared_pool, account), {"account": account, "joins_test": at})])
+    transact([put_if_absent(keys.org_pk(org), keys.pool_member_sk(shared_pool, account), {"account": account, "joins_test": at})])
 
 
 def commit(org: dict[str, Any], listing: dict[str, Any]) -> None:
@@ -35,8 +22,8 @@ def commit(org: dict[str, Any], listing: dict[str, Any]) -> None:
     the last write of a sandbox, so one that failed before it is never listed."""
     transact(
         [
-            _put(keys.org_pk(org["id"]), keys.ORG_SK, org),
-            _put(keys.org_pk(org["sandbox_of"]), keys.sandbox_sk(org["id"]), listing),
+            put_if_absent(keys.org_pk(org["id"]), keys.ORG_SK, org),
+            put_if_absent(keys.org_pk(org["sandbox_of"]), keys.sandbox_sk(org["id"]), listing),
         ]
     )
 
@@ -44,7 +31,7 @@ def commit(org: dict[str, Any], listing: dict[str, Any]) -> None:
 def list_sandboxes(org: str, *, limit: int = 100, after: str | None = None) -> list[dict[str, Any]]:
     """A live organization's sandboxes, oldest first (ids sort by creation)."""
     return query_range(
-        _table(),
+        get_settings().directory_table,
         ("pk", keys.org_pk(org)),
         "sk",
         prefix=keys.sandbox_sk(""),

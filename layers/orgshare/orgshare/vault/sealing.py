@@ -2,7 +2,7 @@
 
 One data key per record: KMS GenerateDataKey gives a fresh AES-256 key and its KMS-encrypted
 copy; the secret is sealed with AES-GCM and only the encrypted copy is stored. The encryption
-context (organization, pool, record id) is bound to both the data key (KMS refuses to decrypt it
+context (organization, record id: not the pool, which a sharing enablement changes) is bound to both the data key (KMS refuses to decrypt it
 under another context) and the ciphertext (as AES-GCM associated data), so a sealed value copied to
 another record cannot be opened there. A leaked data key opens one record; no plaintext key
 outlives the call that used it.

@@ -47,4 +47,7 @@ def change(enablement: dict[str, Any], event_type: str, request: RequestInfo | N
     pool (each learns which customers just joined it, a batch an event); the rest to the platform."""
     audience: Audience = "pool" if event_type in ("sharing_enablement.progress", "sharing_enablement.succeeded") else "account"
     info = request or RequestInfo(id=f"req_migration_{enablement['id']}")
-    return change_record(_platform(enablement), info, event_type, render(enablement, **extra), audience=audience)
+    obj = render(enablement, **extra)
+    if audience == "pool":  # who confirmed the consent, with which key, is the platform's business
+        obj = {k: v for k, v in obj.items() if k != "consent"}
+    return change_record(_platform(enablement), info, event_type, obj, audience=audience)

@@ -22,7 +22,7 @@ def _move(principal: Principal) -> Move | None:
     joined = account.get(f"sharing_{principal.mode}") or {}
     return Move(
         org=principal.org, mode=principal.mode, enablement=str(joined.get("enablement", "")),
-        source=PoolScope(principal.org, principal.source_pool, principal.mode), target=principal.scope,
+        source=PoolScope(principal.org, principal.source_pool, principal.mode), target=principal.scope, by_request=True,
     )  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def ensure_method(principal: Principal, pm: str) -> bool:
     move = _move(principal)
     if move is None:
         return False
-    found: dict[str, Any] | None = store.card(move.source, pm) or store.private_method(move.source, principal.account, pm)
+    found: dict[str, Any] | None = store.method(move.source, principal.account, pm)
     if found is None:
         return False
     if found.get("customer"):

@@ -29,6 +29,7 @@ class Move:
     enablement: str
     source: PoolScope
     target: PoolScope
+    by_request: bool = False  # a request moving what it names, not the worker: noted for the worker to announce
 
 
 @dataclass
@@ -96,8 +97,9 @@ def _counts(chunk: list[dict[str, Any]]) -> dict[str, int]:
 def _commit(move: Move, chunk: list[dict[str, Any]]) -> None:
     counts = {k: v for k, v in _counts(chunk).items() if v}
     writes = [w for item in chunk for w in _pair(item, move)]
-    if counts:
-        writes.append(enablements_store.count_moved(move.org, move.mode, move.enablement, counts))
+    handed = [i["id"] for i in chunk if i["sk"] == keys.CUSTOMER_SK and not i.get("deleted")] if move.by_request else []
+    if counts or handed:
+        writes.append(enablements_store.count_moved(move.org, move.mode, move.enablement, counts, handed))
     store.move(writes)
 
 

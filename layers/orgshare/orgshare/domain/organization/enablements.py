@@ -9,10 +9,11 @@ from typing import Any
 
 from orgshare import messaging
 from orgshare.domain.migration import enablement_view
-from orgshare.domain.migration.worker import start_message
+from orgshare.domain.migration.worker import stalled, start_message, starts_at
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
-from orgshare.ids import new_id
+from orgshare.ids import id_time_ms, new_id
+from orgshare.observability import logger
 from orgshare.params.organization import SharingDuplicateList, SharingEnablementCreate, SharingEnablementList
 from orgshare.settings import get_settings
 from orgshare.storage import directory
@@ -84,13 +85,16 @@ def create(principal: Principal, params: SharingEnablementCreate, request: Reque
     except ConditionFailed:
         raise InvalidRequest(f"Sharing was enabled for one of these accounts meanwhile. {IRREVERSIBLE}", code="account_already_shares",
                              param="accounts") from None  # fmt: skip
-    messaging.enqueue_migration(start_message(principal.org, principal.mode, enablement["id"]), enablement["switch_at"] - time.time())
+    try:
+        messaging.enqueue_migration(start_message(principal.org, principal.mode, enablement["id"]), enablement["switch_at"] - time.time())
+    except Exception:  # sharing is enabled (irreversibly) all the same: a retry once it counts as stalled starts it
+        logger.exception("the first step of a sharing enablement could not be queued", extra={"enablement": enablement["id"]})
     return enablement_view.render(enablement)
 
 
 def _load(principal: Principal, enablement: str) -> dict[str, Any]:
     require_platform(principal)
-    found = store.get(principal.org, principal.mode, enablement) if enablement.startswith("she_") else None
+    found = store.get(principal.org, principal.mode, enablement) if enablement.startswith("she_") and id_time_ms(enablement) else None
     if found is None:
         raise ResourceMissing("sharing_enablement", enablement)
     return found
@@ -114,6 +118,12 @@ def retry(principal: Principal, enablement: str, request: RequestInfo) -> dict[s
     found = _load(principal, enablement)
     if found["status"] == "succeeded":
         raise InvalidRequest("This sharing enablement has succeeded: there is nothing to retry.", code="sharing_enablement_succeeded")
+    if found["status"] != "failed" and (time.time() < starts_at(found) or not stalled(found)):
+        # Running: another message would only start a second chain of steps beside it.
+        raise InvalidRequest(
+            "This sharing enablement is running; only a failed one, or one whose last step is older than "
+            f"{get_settings().migration_stall_seconds} s, can be retried.", code="sharing_enablement_running",
+        )  # fmt: skip
     if found["status"] == "failed":
         try:
             store.advance(found, {"status": "in_progress"}, remove=("failure",), expect_status=("failed",))
@@ -136,6 +146,7 @@ def duplicates(principal: Principal, enablement: str, params: SharingDuplicateLi
     """Customers of the pool sharing an email with one this enablement moved in: never merged
     (ids never change); listed so the business can decide."""
     _load(principal, enablement)
-    found = store.list_duplicates(principal.org, principal.mode, enablement, limit=params.limit + 1, after=params.starting_after)
-    data = [{"object": "sharing_duplicate", "id": d["email"], "email": d["email"], "customers": sorted(d["customers"])} for d in found]
+    after = params.starting_after.removeprefix("dup_") if params.starting_after else None
+    found = store.list_duplicates(principal.org, principal.mode, enablement, limit=params.limit + 1, after=after)
+    data = [{"object": "sharing_duplicate", "id": d["id"], "email": d["email"], "customers": sorted(d["customers"])} for d in found]
     return list_object(url, data[: params.limit], len(data) > params.limit)

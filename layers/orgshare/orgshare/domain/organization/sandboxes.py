@@ -37,6 +37,7 @@ _PAGE = 100
 # Each copy is about ten directory and KMS calls in one request: refusing a bigger organization up
 # front, with nothing written, beats a timeout half way through API Gateway's 29 seconds.
 MAX_ACCOUNTS = 100
+MAX_SANDBOXES = 20  # each copies up to MAX_ACCOUNTS accounts with a KMS call per connector: bounded per organization
 _KEY_NAME = "sandbox"
 
 
@@ -63,6 +64,9 @@ def _live_organization(principal: Principal) -> dict[str, Any]:
             "It comes with test keys of its own.",
             code="livemode_required",
         )
+    if len(store.list_sandboxes(principal.org, limit=MAX_SANDBOXES)) >= MAX_SANDBOXES:
+        raise InvalidRequest(f"This organization has {MAX_SANDBOXES} sandboxes already, the most it may have.",
+                             code="sandbox_limit_reached")  # fmt: skip
     return org
 
 
