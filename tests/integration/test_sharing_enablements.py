@@ -148,6 +148,8 @@ def test_enabling_sharing_brings_rentals_customers_to_the_pool_for_good(system: 
     assert status == 400 and error["code"] == "sharing_irreversible"
     org = call(system.client(), "get", "/v1/organization")
     assert [a.shares for a in org.accounts if a.name == "Rocket Rentals"] == [True]
+    account = call(system.client(), "get", f"/v1/accounts/{rentals_id(system)}")
+    assert (account.type, account.shared_pool, account.pool) == ("standard", True, org.sharing.shared_pool)
     assert org.sharing_enablements.data[0].id == enablement.id
     # The pool heard of them: progress events to Rides, each naming a batch of customers.
     events = rides.v1.events.list(params={"type": "sharing_enablement.progress", "limit": 100}).data
