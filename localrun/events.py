@@ -121,8 +121,8 @@ def sample_events() -> dict[str, dict[str, Any]]:
     step = {"org": "org_SAMPLE", "mode": "test", "enablement": "she_SAMPLE", "seq": 0, "attempt": 0}
     events["migration_step"] = {"Records": [{
         "messageId": "sample-message", "receiptHandle": "sample-receipt", "body": json.dumps(step), "attributes": {},
-        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:migration",
-        "awsRegion": "us-east-1",
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:migration",
     }]}  # fmt: skip
     events["authorizer"] = authorizer_event(
         "GET", "/v1/customers", "/v1/customers", {"Authorization": "Bearer sk_test_REPLACE_WITH_YOUR_KEY"}, "dev"

@@ -379,7 +379,9 @@ def test_the_moving_waits_until_no_request_begun_before_the_switch_can_be_runnin
     _customer(org.rentals, 1)
     enablement = _enable(org, org.rentals)
     assert enablement["switches_at"] >= enablement["created"] + 30
-    stored = enablements.store.get(org.platform.org, "test", enablement["id"])
+    from orgshare.storage import enablements as enablements_store
+
+    stored = enablements_store.get(org.platform.org, "test", enablement["id"])
     assert stored is not None and worker.starts_at(stored) == enablement["switches_at"] + 30
     worker.handle(worker.start_message(org.platform.org, "test", enablement["id"]))  # the first step, early
     queue = messaging.sqs().get_queue_attributes(QueueUrl=get_settings().migration_queue_url, AttributeNames=["All"])["Attributes"]
