@@ -8,6 +8,7 @@ from orgshare.params.common import Params
 from orgshare.params.organization import (
     OrganizationRetrieve,
     SandboxCreate,
+    SandboxList,
     SharingDuplicateList,
     SharingEnablementCreate,
     SharingEnablementList,
@@ -61,6 +62,12 @@ def list_duplicates(enablement: str) -> Response[str]:
 @app.post("/v1/organization/sandboxes")
 def create_sandbox() -> Response[str]:
     return api.write(SandboxCreate, lambda who, params, _info: sandboxes.create(who, params))
+
+
+@app.get("/v1/organization/sandboxes")
+def list_sandboxes() -> Response[str]:
+    who, params = api.read(SandboxList)
+    return api.ok(sandboxes.list_sandboxes(who, params, "/v1/organization/sandboxes"))
 
 
 lambda_handler = api.handler()

@@ -126,6 +126,9 @@ def test_a_live_platform_key_copies_the_organization_structure_with_new_test_key
     }  # fmt: skip
     assert all(a["secret_key"].startswith("sk_test_") and a["object"] == "account" for a in sandbox["accounts"])
     assert sandboxes_of(local_system, source.org) == [f"SANDBOX#{sandbox['id']}"]
+    listed_sandboxes = call(local_system.client(key=source.live_key), "get", "/v1/organization/sandboxes").data
+    assert [(x.id, x.name, x.accounts_count) for x in listed_sandboxes] == [(sandbox["id"], sandbox["name"], len(sandbox["accounts"]))]
+    assert all(not hasattr(x, "accounts") for x in listed_sandboxes)  # no keys: they were shown once
 
     platform = local_system.client(key=source.copy("Sandbox Source Co")["secret_key"])
     listed = {a.id: a for a in platform.v1.accounts.list(params={"limit": 100}).data}

@@ -43,6 +43,20 @@ def _wire_int(value: Any) -> Any:
 
 # Every integer parameter: `WireInt`, constrained with Annotated[WireInt, Field(...)].
 WireInt = Annotated[int, BeforeValidator(_wire_int)]
+
+
+def _wire_bool(value: Any) -> Any:
+    """Booleans as Stripe takes them: true or false (JSON or the form's words), never yes, 1 or on,
+    which pydantic's lax mode would take for true."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError("bool_type", "Input should be true or false")
+
+
+# A boolean that confirms something that cannot be undone: strict.
+WireBool = Annotated[bool, BeforeValidator(_wire_bool)]
 T = TypeVar("T")
 # A field the wire may unset with an empty string; constrain it with Field(None, ...).
 Unsettable = Annotated[T | None, BeforeValidator(_empty_to_none)]

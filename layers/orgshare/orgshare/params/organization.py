@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
-from orgshare.params.common import ListParams, Params
+from orgshare.params.common import ListParams, Params, Unsettable, WireBool
 
 AccountId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 MAX_ENABLEMENT_ACCOUNTS = 20  # each is two writes of the enablement's one transaction
@@ -17,9 +17,9 @@ class OrganizationRetrieve(Params):
 
 
 class SharingEnablementCreate(Params):
-    # Required, but checked by the domain: its message says why consent is needed.
-    accounts: list[AccountId] | None = Field(None, max_length=MAX_ENABLEMENT_ACCOUNTS)
-    consent_collected: bool | None = None
+    # Both required, but checked by the domain: its messages say why (consent), and how many.
+    accounts: Unsettable[list[AccountId]] = None
+    consent_collected: WireBool | None = None
 
 
 class SharingEnablementRetrieve(Params):
@@ -31,6 +31,10 @@ class SharingEnablementList(ListParams):
 
 
 class SharingDuplicateList(ListParams):
+    pass
+
+
+class SandboxList(ListParams):
     pass
 
 

@@ -14,7 +14,7 @@ from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
 from orgshare.observability import logger
-from orgshare.params.organization import SharingDuplicateList, SharingEnablementCreate, SharingEnablementList
+from orgshare.params.organization import MAX_ENABLEMENT_ACCOUNTS, SharingDuplicateList, SharingEnablementCreate, SharingEnablementList
 from orgshare.settings import get_settings
 from orgshare.storage import directory
 from orgshare.storage import enablements as store
@@ -32,7 +32,7 @@ IRREVERSIBLE = "Sharing cannot be turned off once it is enabled: an account that
 def require_platform(principal: Principal) -> None:
     if not principal.is_platform_key:
         raise PermissionDenied(
-            "Only the platform's own secret key can manage the organization's sharing (without a Stripe-Account header).",
+            "Only the platform's own secret key can use the organization's API (without a Stripe-Account header).",
             code="platform_api_key_required",
         )
 
@@ -41,6 +41,9 @@ def _check_accounts(principal: Principal, wanted: list[str] | None) -> dict[str,
     if not wanted:
         raise InvalidRequest("Name at least one standard account of this organization in accounts[].", code="parameter_missing",
                              param="accounts")  # fmt: skip
+    if len(wanted) > MAX_ENABLEMENT_ACCOUNTS:
+        raise InvalidRequest(f"accounts[] can name at most {MAX_ENABLEMENT_ACCOUNTS} accounts in one enablement; make several.",
+                             code="parameter_invalid", param="accounts")  # fmt: skip
     if len(set(wanted)) != len(wanted):
         raise InvalidRequest("accounts[] names the same account twice.", code="parameter_invalid", param="accounts")
     found: dict[str, dict[str, Any]] = {}

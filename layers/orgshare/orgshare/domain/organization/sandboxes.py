@@ -27,11 +27,12 @@ from orgshare.domain.principal import Principal
 from orgshare.errors import InvalidRequest
 from orgshare.ids import new_id
 from orgshare.params.accounts import ApiKeyCreate
-from orgshare.params.organization import SandboxCreate
+from orgshare.params.organization import SandboxCreate, SandboxList
 from orgshare.params.payments import ConnectorCreate
 from orgshare.storage import directory
 from orgshare.storage import profiles as profile_store
 from orgshare.storage import sandboxes as store
+from orgshare.wire.lists import list_object
 
 _PAGE = 100
 # Each copy is about ten directory and KMS calls in one request: refusing a bigger organization up
@@ -156,6 +157,8 @@ def _render_copy(record: dict[str, Any], secret: str) -> dict[str, Any]:
 
 
 def create(principal: Principal, params: SandboxCreate) -> dict[str, Any]:
+    if params.name is not None and not params.name.strip():
+        raise InvalidRequest("name cannot be blank.", code="parameter_invalid", param="name")
     live_org = _live_organization(principal)
     sandbox = _Sandbox(new_id("org"), new_id("pool"), int(time.time()))
     copies = [_copy_account(live, sandbox) for live in _live_accounts(principal.org)]
@@ -177,3 +180,16 @@ def create(principal: Principal, params: SandboxCreate) -> dict[str, Any]:
         "created": sandbox.created,
         "accounts": [_render_copy(c, secrets[c["id"]]) for c in copies],
     }
+
+
+def list_sandboxes(principal: Principal, params: SandboxList, url: str) -> dict[str, Any]:
+    """The live organization's sandboxes, oldest first: ids, names and sizes (their keys were shown
+    once, at creation; the sandbox's platform mints new ones with POST /v1/accounts/{id}/api_keys)."""
+    require_platform(principal)
+    found = store.list_sandboxes(principal.org, limit=params.limit + 1, after=params.starting_after)
+    data = [
+        {"id": s["id"], "object": "organization_sandbox", "sandbox_of": principal.org, "name": s.get("name"), "livemode": False,
+         "created": s.get("created"), "platform": s.get("platform"), "accounts_count": s.get("accounts")}
+        for s in found[: params.limit]
+    ]  # fmt: skip
+    return list_object(url, data, len(found) > params.limit)
