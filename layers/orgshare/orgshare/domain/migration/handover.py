@@ -20,8 +20,10 @@ def _move(principal: Principal) -> Move | None:
         return None
     account = auth.cached_account(principal.org, principal.account, get_settings().account_cache_seconds) or {}
     joined = account.get(f"sharing_{principal.mode}") or {}
+    if not joined.get("enablement"):  # shared from its creation (a sandbox's copy): nothing to move
+        return None
     return Move(
-        org=principal.org, mode=principal.mode, enablement=str(joined.get("enablement", "")),
+        org=principal.org, mode=principal.mode, enablement=str(joined["enablement"]),
         source=PoolScope(principal.org, principal.source_pool, principal.mode), target=principal.scope, by_request=True,
     )  # fmt: skip
 
