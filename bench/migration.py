@@ -5,7 +5,8 @@ worker's step, and the latency of the migrating account's reads before, during a
 `python -m bench.migration` runs this section alone. BENCH_MIGRATION_CUSTOMERS: the customers the
 numbers are for (10,000, the issue's figure); BENCH_MIGRATION_MEASURED: how many are migrated to
 measure them (2,000 by default: 10,000 take a quarter of an hour of in-process moto here), the rest
-extrapolated linearly and marked so. Everything runs in child processes: the run over in-process
+extrapolated linearly and marked so (one full run here took 763 s where 2,000 said ~650 to ~1,000
+s, by the machine's load). Everything runs in child processes: the run over in-process
 moto (mock_aws), and the memory of a step in a worker process of its own against a moto server in
 another process, so that a step's allocations are the worker's alone.
 
@@ -66,10 +67,10 @@ class Latency:
 
     @classmethod
     def of(cls, seconds: list[float], calls: int, moved: int = 0, waits: list[float] | None = None) -> Latency:
-        ordered = sorted(seconds)
+        ordered = sorted(seconds) or [0.0]  # a run too short for the reader to finish a read
         p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
         unqueued = statistics.median(s - w for s, w in zip(seconds, waits, strict=True)) * 1000 if waits else None
-        return cls(len(ordered), statistics.median(ordered) * 1000, p99 * 1000, calls / max(len(ordered), 1), moved, unqueued)
+        return cls(len(seconds), statistics.median(ordered) * 1000, p99 * 1000, calls / max(len(seconds), 1), moved, unqueued)
 
 
 @dataclass
@@ -79,8 +80,8 @@ class Memory:
     peak_bytes: int  # tracemalloc: the largest peak of traced allocations during one worker.handle, above its start
     peak_step: str  # the phase of that step
     retained_bytes: int  # still allocated after that step
-    maxrss_kib: int  # ru_maxrss of the worker process after the untraced account's steps
-    baseline_maxrss_kib: int  # ru_maxrss of the same process before its first step
+    maxrss_kib: int  # peak RSS of the worker process (VmHWM) after the untraced account's steps
+    baseline_maxrss_kib: int  # the same before its first step
 
 
 @dataclass
@@ -181,8 +182,10 @@ def report(n: Numbers) -> list[str]:
         f"{1 / n.batch_size:.2f}{'' if reads_met else '  NOT MET'}"
     )
     lines.append(
-        f"  write round trips per customer : {writes / per:8.2f}  ({writes / n.items_moved:.3f} an item moved) "
+        f"  write round trips per customer : {writes / per:8.2f}  "
         + ", ".join(f"{op} {n.calls[op]:,}" for op in sorted(n.calls) if op not in _READ_OPS)
+        + f"; {writes / n.items_moved:.3f} an item moved, goal as round trips (<= 1 an item): "
+        + ("met" if writes <= n.items_moved else "NOT MET")
     )
     moved = max(n.data_writes.get("Put at a new key", 0), 1)  # the items the worker moved (a read's handover: the rest)
     per_item = n.transact_items.get("data", 0) / moved
@@ -201,7 +204,7 @@ def report(n: Numbers) -> list[str]:
         lines += [
             f"  peak memory of one step        : {m.peak_bytes / 2**20:8.1f} MiB  tracemalloc: the largest peak above a step's start over "
             f"{m.steps} worker.handle calls (a {m.peak_step} step); the worker in a process of its own, moto in another",
-            f"  worker process ru_maxrss       : {m.maxrss_kib / 1024:8.1f} MiB  after {m.customers} customers' steps, untraced; "
+            f"  worker process peak RSS        : {m.maxrss_kib / 1024:8.1f} MiB  VmHWM after {m.customers} customers' steps, untraced; "
             f"{m.baseline_maxrss_kib / 1024:.1f} MiB before the first (MigrationFunction has 1024 MB)",
         ]
     lines.append("  customers.retrieve of the migrating account's customers, in process: p50 / p99, DynamoDB calls a read")
@@ -800,7 +803,7 @@ def _run(count: int, tables: dict[str, str]) -> Numbers:
 
 def memory(count: int) -> Memory:
     """This process as a worker of its own against a moto server in another process: Rocket
-    Rentals' and Rocket Repairs' `count` customers each, the one's steps untraced (ru_maxrss),
+    Rentals' and Rocket Repairs' `count` customers each, the one's steps untraced (peak RSS),
     the other's under tracemalloc (each step's peak)."""
     from localrun import aws as local_aws
 
@@ -820,6 +823,16 @@ def memory(count: int) -> Memory:
         server.wait(timeout=30)
 
 
+def _peak_rss_kib() -> int:
+    """This process's peak resident set (KiB): VmHWM, which starts afresh with the process's own
+    image (ru_maxrss keeps the parent's across fork and exec), else ru_maxrss."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
 def _memory(count: int) -> Memory:
     from orgshare.domain import auth
     from orgshare.domain.migration import worker
@@ -828,10 +841,10 @@ def _memory(count: int) -> Memory:
     rentals, repairs = auth.authenticate(keys["Rocket Rentals"]), auth.authenticate(keys["Rocket Repairs"])
     _seed(rentals, 0, count)
     _seed(repairs, count, count)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = _peak_rss_kib()
     _enable(platform, rentals.account)
     _drain(worker.handle)
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    maxrss = _peak_rss_kib()
     peaks: list[tuple[int, int, str]] = []
 
     def traced(message: dict[str, Any]) -> None:

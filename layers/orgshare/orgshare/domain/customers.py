@@ -142,8 +142,9 @@ def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -
 
 
 def _load(principal: Principal, cus: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    handover.ensure_customer(principal, cus)
     shared, overlay = store.get(principal.scope, cus, principal.account) if id_time_ms(cus) else (None, None)
+    if shared is None and handover.ensure_customer(principal, cus):  # not moved yet: moved now
+        shared, overlay = store.get(principal.scope, cus, principal.account)
     if shared is None or "moved_to" in shared:  # a marker: the customer moved to the shared pool
         raise ResourceMissing("customer", cus)
     return shared, overlay

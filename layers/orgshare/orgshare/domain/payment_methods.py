@@ -182,9 +182,10 @@ def _find(principal: Principal, pm: str, customer: str | None = None) -> tuple[d
     account moving into the shared pool, moved there first if it has not moved yet."""
     if not pm.startswith("pm_"):
         return None, None
-    handover.ensure_customer(principal, customer)
     item, shared = store.get(principal.scope, pm, principal.account, customer)
-    if item is None and handover.ensure_method(principal, pm):
+    moved = item is None and handover.ensure_method(principal, pm)
+    moved = (customer is not None and shared is None and handover.ensure_customer(principal, customer)) or moved
+    if moved:  # what was not moved yet is now
         item, shared = store.get(principal.scope, pm, principal.account, customer)
     return item, shared
 

@@ -13,7 +13,7 @@ from typing import Any
 from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.customers import BY_EMAIL_INDEX, BY_MONTH_INDEX, partition
-from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, transact
+from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact
 from orgshare.storage.keys import PoolScope
 
 _READERS = 16  # partitions read at once (threads; boto3 clients are thread-safe)
@@ -53,7 +53,17 @@ def count_customers(scope: PoolScope, month: str, start: dict[str, Any] | None, 
 
 def _card_partition(scope: PoolScope, pm: str) -> list[dict[str, Any]]:
     """A card's item and its usage records (the audit trail of where it was used)."""
-    return query_range(_table(), ("pk", keys.card_pk(scope, pm)), "sk", descending=False, limit=2**31)  # all of it, page by page
+    params: dict[str, Any] = {
+        "TableName": _table(), "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
+        "ExpressionAttributeValues": {":pk": {"S": keys.card_pk(scope, pm)}},
+    }  # fmt: skip
+    items: list[dict[str, Any]] = []
+    while True:  # all of it, page by page, however long its trail
+        answer = client().query(**params)
+        items += [from_item(raw) for raw in answer.get("Items", [])]
+        if "LastEvaluatedKey" not in answer:
+            return items
+        params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 def customer_items(scope: PoolScope, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -93,7 +103,9 @@ def live_customers(scope: PoolScope, customers: list[str]) -> dict[str, str | No
     found: dict[str, str | None] = {}
     for start in range(0, len(customers), 100):
         wanted = [key(keys.customer_pk(scope, cus), keys.CUSTOMER_SK) for cus in customers[start : start + 100]]
-        found |= {i["id"]: i.get("email") for i in batch_get(_table(), wanted) if not i.get("deleted") and "moved_to" not in i}
+        found |= {
+            i["id"]: i.get("email") for i in batch_get(_table(), wanted, consistent=True) if not i.get("deleted") and "moved_to" not in i
+        }
     return found
 
 

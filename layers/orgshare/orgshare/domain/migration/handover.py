@@ -35,13 +35,15 @@ def source_scope(principal: Principal) -> PoolScope | None:
     return PoolScope(principal.org, principal.source_pool, principal.mode)
 
 
-def ensure_customer(principal: Principal, cus: str | None) -> None:
-    """Moves `cus` into the shared pool now if it is still in the pool the account came from."""
+def ensure_customer(principal: Principal, cus: str | None) -> bool:
+    """Moves `cus` into the shared pool now if it is still in the pool the account came from;
+    whether the account is still moving (and so whether reading it again may find it now)."""
     if not cus or not principal.migrating or principal.source_pool is None or not id_time_ms(cus):
-        return
+        return False
     move = _move(principal)
     if move is not None:
         move_customers(move, [cus])
+    return move is not None
 
 
 def ensure_method(principal: Principal, pm: str) -> bool:

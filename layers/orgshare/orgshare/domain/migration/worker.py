@@ -28,7 +28,7 @@ from orgshare.storage.keys import PoolScope
 from orgshare.storage.months import month_of_ms, months_between
 
 COUNT_PAGES = 200  # index pages a count step reads at most (each up to 1 MB): seconds, not minutes
-ANNOUNCED = 100  # customers a request moved, announced with one batch at most
+ANNOUNCED = 500  # customers requests moved, announced with one batch at most (the set drains faster than reads fill it)
 
 # Tests replace this to stop a step at each of its points (fault injection): nothing else calls it.
 step_point: Callable[[str], None] = lambda _name: None  # noqa: E731
@@ -147,7 +147,9 @@ def _move_batch(enablement: dict[str, Any]) -> bool:
         changes.append(enablement_view.change(current, "sharing_enablement.progress", latest_batch={"customers": sorted(joined)}))
     if values.get("status") == "succeeded":
         changes.append(enablement_view.change({**current, **values}, "sharing_enablement.succeeded"))
-    store.advance(enablement, values, remove=("batch",), delete={"handed_over": handed}, changes=changes, moved_account=moved_account)
+    # Whoever moved them, this step's customers are announced now: none of them again with the next.
+    announced = sorted({*ids, *handed})
+    store.advance(enablement, values, remove=("batch",), delete={"handed_over": announced}, changes=changes, moved_account=moved_account)
     step_point("checkpointed")
     return values.get("status") != "succeeded"
 
