@@ -113,16 +113,26 @@ class LocalSystem:
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
 
-    def table_items(self) -> dict[str, list[dict[str, Any]]]:
-        """Every item of every table of the running system, raw (moto's own endpoint)."""
-        env = json.loads((self.state_dir / "local.json").read_text())["env"]
-        dynamodb = boto3.client(
+    @property
+    def env(self) -> dict[str, str]:
+        """The functions' environment of the running system (table names, moto's endpoint)."""
+        env: dict[str, str] = json.loads((self.state_dir / "local.json").read_text())["env"]
+        return env
+
+    def dynamodb(self) -> Any:
+        """A DynamoDB client on the running system's moto (to read, or plant, what the API would not)."""
+        env = self.env
+        return boto3.client(
             "dynamodb",
             endpoint_url=env["AWS_ENDPOINT_URL"],
             region_name=env["AWS_DEFAULT_REGION"],
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
+
+    def table_items(self) -> dict[str, list[dict[str, Any]]]:
+        """Every item of every table of the running system, raw (moto's own endpoint)."""
+        env, dynamodb = self.env, self.dynamodb()
         tables = [env[k] for k in ("DIRECTORY_TABLE", "DATA_TABLE", "EVENTS_TABLE", "IDEMPOTENCY_TABLE")]
         return {t: [i for page in dynamodb.get_paginator("scan").paginate(TableName=t) for i in page["Items"]] for t in tables}
 

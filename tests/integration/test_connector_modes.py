@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 import stripe
 
@@ -93,12 +92,7 @@ def test_live_mode_takes_no_simulator_and_each_mode_only_its_own_stripe_keys(loc
 
 def _directory(local_system: LocalSystem) -> tuple[Any, str]:
     """The running system's directory table (moto), to plant a connector record the API would refuse."""
-    env = json.loads((local_system.state_dir / "local.json").read_text())["env"]
-    dynamodb = boto3.client(
-        "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )  # fmt: skip
-    return dynamodb, env["DIRECTORY_TABLE"]
+    return local_system.dynamodb(), local_system.env["DIRECTORY_TABLE"]
 
 
 def _copy_to_mode(local_system: LocalSystem, connector: str, mode: str, **changes: Any) -> None:

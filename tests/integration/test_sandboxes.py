@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 import stripe
 from boto3.dynamodb.types import TypeSerializer
@@ -57,12 +56,7 @@ def create_sandbox(local_system: LocalSystem, key: str, headers: dict[str, str] 
 
 def directory(local_system: LocalSystem) -> tuple[Any, str]:
     """The running system's directory table (moto) and its name."""
-    env = json.loads((local_system.state_dir / "local.json").read_text())["env"]
-    dynamodb = boto3.client(
-        "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )  # fmt: skip
-    return dynamodb, env["DIRECTORY_TABLE"]
+    return local_system.dynamodb(), local_system.env["DIRECTORY_TABLE"]
 
 
 def directory_items(local_system: LocalSystem) -> list[dict[str, Any]]:
