@@ -25,6 +25,10 @@ def _emitted(tree: ast.AST) -> set[str]:
     found: set[str] = set()
     for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
         for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            # enablement_view.change(enablement, "sharing_enablement.<...>"): the enablements' own helper
+            if getattr(call.func, "attr", None) == "change" and len(call.args) >= 2:
+                found |= _strings(call.args[1])
+                continue
             if getattr(call.func, "id", None) != "change_record" or len(call.args) < 3:
                 continue
             kind = call.args[2]
