@@ -27,6 +27,7 @@ PATH_SAMPLES = {
     "connector": "mca_SAMPLE",
     "intent": "pi_SAMPLE",
     "refund": "re_SAMPLE",
+    "charge": "ch_SAMPLE",
     "session": "cs_test_SAMPLE",
     "setup_intent": "seti_SAMPLE",
     "name": "checkout.css",
@@ -72,6 +73,7 @@ QUERIES = {
     ("GET", "/v1/events"): {"type": ["customer.*"]},
     ("GET", "/v1/payment_intents"): {"limit": ["3"]},
     ("GET", "/v1/refunds"): {"payment_intent": ["pi_SAMPLE"]},
+    ("GET", "/v1/charges"): {"payment_intent": ["pi_SAMPLE"]},
     ("GET", "/checkout/{session}"): {"key": ["SESSION_KEY"]},
 }
 

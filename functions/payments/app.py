@@ -1,10 +1,13 @@
-"""PaymentIntents and refunds: /v1/payment_intents, /v1/refunds."""
+"""PaymentIntents, charges and refunds: /v1/payment_intents, /v1/charges, /v1/refunds."""
 
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
-from orgshare.domain import payments, refunds
+from orgshare.domain import charges, payments, refunds
 from orgshare.params.payments import (
+    ChargeList,
+    ChargeRefundList,
+    ChargeRetrieve,
     PaymentIntentCancel,
     PaymentIntentCapture,
     PaymentIntentConfirm,
@@ -33,8 +36,8 @@ def list_payment_intents() -> Response[str]:
 
 @app.get("/v1/payment_intents/<intent>")
 def retrieve_payment_intent(intent: str) -> Response[str]:
-    who, _params = api.read(PaymentIntentRetrieve)
-    return api.ok(payments.retrieve(who, intent))
+    who, params = api.read(PaymentIntentRetrieve)
+    return api.ok(payments.retrieve(who, intent, params))
 
 
 @app.post("/v1/payment_intents/<intent>")
@@ -55,6 +58,24 @@ def capture_payment_intent(intent: str) -> Response[str]:
 @app.post("/v1/payment_intents/<intent>/cancel")
 def cancel_payment_intent(intent: str) -> Response[str]:
     return api.write(PaymentIntentCancel, lambda who, params, info: payments.cancel(who, intent, params, info))
+
+
+@app.get("/v1/charges")
+def list_charges() -> Response[str]:
+    who, params = api.read(ChargeList)
+    return api.ok(charges.list_charges(who, params, "/v1/charges"))
+
+
+@app.get("/v1/charges/<charge>")
+def retrieve_charge(charge: str) -> Response[str]:
+    who, params = api.read(ChargeRetrieve)
+    return api.ok(charges.retrieve(who, charge, params))
+
+
+@app.get("/v1/charges/<charge>/refunds")
+def list_charge_refunds(charge: str) -> Response[str]:
+    who, params = api.read(ChargeRefundList)
+    return api.ok(charges.list_refunds(who, charge, params, f"/v1/charges/{charge}/refunds"))
 
 
 @app.post("/v1/refunds")

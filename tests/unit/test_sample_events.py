@@ -77,8 +77,9 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     connector = profiles.create_connector(
         caller_who, profile["id"], ConnectorCreate(connector_name="test", credentials={"api_key": "sim_key_1234"})
     )
-    # The intent each payments event needs: confirmed for capture (manual) and refunds, unconfirmed otherwise.
-    confirmed = path.stem in ("payments_capture", "payments_createrefund", "payments_listrefunds", "payments_retrieverefund")
+    # The intent each payments event needs: confirmed for capture (manual), refunds and its charge, unconfirmed otherwise.
+    confirmed = path.stem in ("payments_capture", "payments_createrefund", "payments_listrefunds", "payments_retrieverefund",
+                              "payments_retrievecharge", "payments_listchargerefunds")  # fmt: skip
     intent_params = {"amount": 2000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": confirmed}
     if path.stem == "payments_capture":
         intent_params["capture_method"] = "manual"
@@ -112,6 +113,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
         ("mca_SAMPLE", connector["id"]),
         ("pi_SAMPLE", intent["id"]),
         ("re_SAMPLE", refund["id"]),
+        ("ch_SAMPLE", intent.get("latest_charge") or "ch_none"),
         ("cs_test_SAMPLE", session["id"]),
         ("seti_SAMPLE", setup["id"]),
         ("SESSION_KEY", checkout_secrets.session_secret(session["id"])),
@@ -144,7 +146,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     assert reply["multiValueHeaders"]["Request-Id"] == ["req_samplerequest"]
     assert body["object"] in (
         "customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint",
-        "business_profile", "connector", "payment_intent", "refund", "checkout.session", "setup_intent", "organization",
+        "business_profile", "connector", "payment_intent", "refund", "charge", "checkout.session", "setup_intent", "organization",
         "sharing_enablement",
     )  # fmt: skip
 

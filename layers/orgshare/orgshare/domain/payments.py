@@ -1,11 +1,11 @@
 """PaymentIntents (refunds are in refunds.py). A payment belongs to the account that made it and runs through
 that account's connector; the card may have been saved by any account of the pool.
 
-Confirming is one connector call and one transaction (the intent, its charge, the card's usage
-record, the events, and for setup_future_usage the card's attachment). The connector is asked
-with an idempotency key derived from the intent and its version, so two confirms racing (or a
-retry after a crash) cannot charge twice: the processor sees the same key, and only one of the
-two writes can win the version guard.
+Confirming is one connector call and one transaction (the intent, its charge (domain/charges.py),
+the card's usage record, the events, and for setup_future_usage the card's attachment). The
+connector is asked with an idempotency key derived from the intent and its version, so two
+confirms racing (or a retry after a crash) cannot charge twice: the processor sees the same key,
+and only one of the two writes can win the version guard.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from orgshare.connectors import Card, ChargeResult, Connector, ConnectorAuthFailed, ProcessorFailed
-from orgshare.domain import payment_methods, profiles
+from orgshare.domain import charges, payment_methods, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.migration import handover
 from orgshare.domain.principal import Principal, RequestInfo
@@ -29,18 +29,21 @@ from orgshare.params.payments import (
     PaymentIntentConfirm,
     PaymentIntentCreate,
     PaymentIntentList,
+    PaymentIntentRetrieve,
     PaymentIntentUpdate,
     PaymentMethodData,
 )
+from orgshare.storage import charges as charges_store
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payments as store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.wire.currencies import check_amount
-from orgshare.wire.lists import list_object, narrowed, page
+from orgshare.wire.lists import check_expand, list_object, narrowed, page
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_capture", "requires_action")
-PRIVATE_FIELDS = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference")
+PRIVATE_FIELDS = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference", "refund_count")
+EXPANDABLE = ("latest_charge",)
 
 
 class PaymentDeclined(CardError):
@@ -57,7 +60,7 @@ class PaymentDeclined(CardError):
 
     def body(self) -> dict[str, Any]:
         body = super().body()
-        body["error"].update(decline_code=self.decline_code, payment_intent=self.intent)
+        body["error"].update(charge=self.intent["latest_charge"], decline_code=self.decline_code, payment_intent=self.intent)
         return body
 
 
@@ -70,6 +73,10 @@ def render(intent: dict[str, Any]) -> dict[str, Any]:
         rendered.setdefault(field, None)
     rendered.setdefault("metadata", {})
     return rendered
+
+
+def _expanded(principal: Principal, intent: dict[str, Any], expand: list[str], known: dict[str, Any] | None = None) -> dict[str, Any]:
+    return charges.expand_intents(principal, [render(intent)], expand, known)[0]
 
 
 def load(principal: Principal, intent: str) -> dict[str, Any]:
@@ -123,13 +130,15 @@ def processor_call(connector_name: str) -> Iterator[None]:
 def _check_customer(principal: Principal, customer: str | None) -> None:
     if customer is None:
         return
-    handover.ensure_customer(principal, customer)
     shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
+    if shared is None and handover.ensure_customer(principal, customer):  # not moved yet: moved now
+        shared, _ = customers_store.get(principal.scope, customer, principal.account)
     if shared is None or shared.get("deleted") or "moved_to" in shared:
         raise ResourceMissing("customer", customer, param="customer")
 
 
 def create(principal: Principal, params: PaymentIntentCreate, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
     currency = check_amount(params.amount, params.currency)
     _check_customer(principal, params.customer)
     profile = profiles.profile_id(principal, params.profile)
@@ -149,16 +158,18 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
     }  # fmt: skip
     created = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
     if connector is not None:  # created and confirmed in one transaction
-        return _confirm(principal, intent, None, connector, method, None, params.off_session, request, [created])
+        return _confirm(principal, intent, None, connector, method, None, params.off_session, request, [created], params.expand)
     store.commit([store.intent_put(intent, None)], [created])
     return render(intent)
 
 
-def retrieve(principal: Principal, intent: str) -> dict[str, Any]:
-    return render(load(principal, intent))
+def retrieve(principal: Principal, intent: str, params: PaymentIntentRetrieve) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
+    return _expanded(principal, load(principal, intent), params.expand)
 
 
 def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
     intent = load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "update")
@@ -185,16 +196,19 @@ def update(principal: Principal, intent_id: str, params: PaymentIntentUpdate, re
         store.commit([store.intent_put(new, intent["version"])], [])
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    return render(new)
+    return _expanded(principal, new, params.expand)
 
 
 def confirm(principal: Principal, intent_id: str, params: PaymentIntentConfirm, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
     intent = load(principal, intent_id)
     if intent["status"] not in CONFIRMABLE:
         raise _unexpected(intent, "confirm")
     connector = profiles.connector_for(principal, intent["profile"])
     method = _payment_method(principal, params.payment_method, params.payment_method_data)
-    return _confirm(principal, intent, intent["version"], connector, method, params.setup_future_usage, params.off_session, request, [])
+    return _confirm(
+        principal, intent, intent["version"], connector, method, params.setup_future_usage, params.off_session, request, [], params.expand
+    )
 
 
 def _confirm(
@@ -207,9 +221,10 @@ def _confirm(
     off_session: bool | str | None,
     request: RequestInfo,
     changes: list[dict[str, Any]],
+    expand: list[str],
 ) -> dict[str, Any]:
     """One connector call, then one transaction: the intent (new, or guarded by `stored_version`),
-    its charge's usage record, an attachment for setup_future_usage, and the events.
+    its charge and the card's usage record, an attachment for setup_future_usage, and the events.
 
     Unless the caller says (`off_session`), charging a card another account of the pool saved is a
     merchant-initiated payment: that customer is not in this account's checkout to authenticate."""
@@ -238,7 +253,7 @@ def _confirm(
             idempotency_key=f"{intent_id}-{intent['version']}",
         )  # fmt: skip
 
-    return _settle(principal, intent, stored_version, record, method, result, setup_future_usage, request, changes)
+    return _settle(principal, intent, stored_version, record, method, result, setup_future_usage, request, changes, expand)
 
 
 def _settle(
@@ -251,9 +266,11 @@ def _settle(
     setup_future_usage: str | None,
     request: RequestInfo,
     changes: list[dict[str, Any]],
+    expand: list[str],
 ) -> dict[str, Any]:
-    """The processor's answer committed in one transaction: the intent, its charge's usage record,
-    an attachment for setup_future_usage, and the events; a decline raised after it is stored."""
+    """The processor's answer committed in one transaction: the intent, its charge (a declined one
+    too, as Stripe keeps it) with the card's usage record, an attachment for setup_future_usage,
+    and the events, in Stripe's order; a decline raised after it is stored."""
     intent_id, customer = intent["id"], intent.get("customer")
     now = int(time.time())
     new = {
@@ -267,18 +284,19 @@ def _settle(
         new["setup_future_usage"] = setup_future_usage
     writes: list[dict[str, Any]] = []
     outcome: list[dict[str, Any]] = []
+    charge: dict[str, Any] | None = None
     if result.status in ("succeeded", "requires_capture"):
-        charge = new_id("ch")
-        new.update(latest_charge=charge, reference=result.reference, status=result.status, next_action=None)
+        charge = charges.build(principal, new, method, result.status == "succeeded", None)
+        new.update(latest_charge=charge["id"], reference=result.reference, status=result.status, next_action=None)
         if result.status == "succeeded":
             new.update(amount_received=intent["amount"], amount_capturable=0)
         else:
             new["amount_capturable"] = intent["amount"]
-        usage = {"object": "payment_method_usage", "payment_method": method["id"], "charge": charge, "payment_intent": intent_id,
+        usage = {"object": "payment_method_usage", "payment_method": method["id"], "charge": charge["id"], "payment_intent": intent_id,
                  "account": principal.account, "connector": record["id"], "connector_name": record["connector_name"],
                  "profile": intent["profile"], "customer": customer, "amount": intent["amount"], "currency": intent["currency"],
                  "status": result.status, "created": now}  # fmt: skip
-        writes.append(store.usage_put(principal.scope, method["id"], usage))
+        writes += [store.usage_put(principal.scope, method["id"], usage), *charges_store.charge_puts(charge)]
         if new.get("setup_future_usage") and customer and method.get("customer") != customer:
             attach, attached = payment_methods.attach_plan(principal, method, customer, request)
             writes += attach
@@ -288,20 +306,24 @@ def _settle(
         new.update(status="requires_action", reference=result.reference, next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {}})
         kind = "payment_intent.requires_action"
     else:
-        new.update(status="requires_payment_method", last_payment_error={
-            "type": "card_error", "code": result.code or "card_declined", "decline_code": result.decline_code,
-            "message": result.message or "Your card was declined.", "payment_method": {"id": method["id"]},
-        })  # fmt: skip
+        error = {"type": "card_error", "code": result.code or "card_declined", "decline_code": result.decline_code,
+                 "message": result.message or "Your card was declined.", "payment_method": {"id": method["id"]}}  # fmt: skip
+        charge = charges.build(principal, new, method, False, error)
+        new.update(status="requires_payment_method", latest_charge=charge["id"], last_payment_error={**error, "charge": charge["id"]})
+        writes += charges_store.charge_puts(charge)
         kind = "payment_intent.payment_failed"
-    outcome.insert(0, change_record(principal, request, kind, render(new), audience="account"))
+    if charge is not None:  # Stripe's order: the charge's event, then the intent's (change ids are time-ordered)
+        charge_kind = "charge.failed" if charge["status"] == "failed" else "charge.succeeded"
+        outcome.insert(0, change_record(principal, request, charge_kind, charges.render(charge), audience="account"))
+    outcome.insert(1 if charge is not None else 0, change_record(principal, request, kind, render(new), audience="account"))
     try:
         store.commit([store.intent_put(new, stored_version), *writes], [*changes, *outcome])
     except ConditionFailed:
         # Another confirm won the race with the same processor idempotency key: its result stands.
-        return render(load(principal, intent_id))
+        return _expanded(principal, load(principal, intent_id), expand)
     if new["status"] == "requires_payment_method":
         raise PaymentDeclined(render(new))
-    return render(new)
+    return _expanded(principal, new, expand, charge)
 
 
 def authenticated(principal: Principal, intent_id: str, succeeded: bool, request: RequestInfo) -> dict[str, Any]:
@@ -317,10 +339,11 @@ def authenticated(principal: Principal, intent_id: str, succeeded: bool, request
             idempotency_key=f"{intent_id}-authenticate-{intent['version']}",
         )  # fmt: skip
     method = payment_methods.visible(principal, intent["payment_method"])
-    return _settle(principal, intent, intent["version"], record, method, result, None, request, [])
+    return _settle(principal, intent, intent["version"], record, method, result, None, request, [], [])
 
 
 def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
     intent = load(principal, intent_id)
     if intent["status"] != "requires_capture":
         raise _unexpected(intent, "capture")
@@ -336,14 +359,16 @@ def capture(principal: Principal, intent_id: str, params: PaymentIntentCapture, 
         raise InvalidRequest("The processor refused the capture.", code="capture_failed")
     new = {**intent, "version": intent["version"] + 1, "status": "succeeded", "amount_received": amount, "amount_capturable": 0}
     change = change_record(principal, request, "payment_intent.succeeded", render(new), audience="account")
+    taken = charges_store.charge_update(intent, set_values={"captured": True, "amount_captured": amount})
     try:
-        store.commit([store.intent_put(new, intent["version"])], [change])
+        store.commit([store.intent_put(new, intent["version"]), taken], [change])
     except ConditionFailed:
-        return render(load(principal, intent_id))
-    return render(new)
+        return _expanded(principal, load(principal, intent_id), params.expand)
+    return _expanded(principal, new, params.expand)
 
 
 def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, request: RequestInfo) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE)
     intent = load(principal, intent_id)
     if intent["status"] not in CANCELABLE:
         raise _unexpected(intent, "cancel")
@@ -354,17 +379,22 @@ def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, re
     new = {**intent, "version": intent["version"] + 1, "status": "canceled", "amount_capturable": 0,
            "canceled_at": int(time.time()), "cancellation_reason": params.cancellation_reason}  # fmt: skip
     change = change_record(principal, request, "payment_intent.canceled", render(new), audience="account")
+    writes = [store.intent_put(new, intent["version"])]
+    if intent["status"] == "requires_capture":  # the authorization is released: its charge is given back whole, as Stripe shows it
+        writes.append(charges_store.charge_update(intent, set_values={"amount_refunded": intent["amount"]}))
     try:
-        store.commit([store.intent_put(new, intent["version"])], [change])
+        store.commit(writes, [change])
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
-    return render(new)
+    return _expanded(principal, new, params.expand)
 
 
 def list_intents(principal: Principal, params: PaymentIntentList, url: str) -> dict[str, Any]:
+    check_expand(params.expand, EXPANDABLE, in_list=True)
+
     def batch(limit: int, after: str | None, before: str | None) -> list[dict[str, Any]]:
         return store.list_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
                                   oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
 
     intents, has_more = page(params, narrowed(batch, {"customer": params.customer} if params.customer else {}))
-    return list_object(url, [render(i) for i in intents], has_more)
+    return list_object(url, charges.expand_intents(principal, [render(i) for i in intents], params.expand), has_more)

@@ -1,12 +1,14 @@
-"""Business profile, connector, payment intent and refund parameters."""
+"""Business profile, connector, payment intent, charge and refund parameters."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from orgshare.errors import InvalidRequest
 from orgshare.params.common import ListParams, Metadata, Params, Unsettable, WireInt
+from orgshare.params.events import Range
 from orgshare.params.payment_methods import BillingDetails, CardInput
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -102,12 +104,56 @@ class PaymentIntentList(ListParams):
     customer: Id | None = None
 
 
+def _exact(value: Any) -> Any:
+    # created=<int> means that very second, as Stripe reads it.
+    return {"gte": value, "lte": value} if isinstance(value, int | str) and not isinstance(value, bool) else value
+
+
+class ChargeRetrieve(Params):
+    pass
+
+
+class ChargeList(ListParams):
+    customer: Id | None = None
+    payment_intent: Id | None = None
+    created: Annotated[Range | None, BeforeValidator(_exact)] = None
+
+
+class ChargeRefundList(ListParams):
+    pass
+
+
 class RefundCreate(Params):
-    payment_intent: Id
+    """What to refund: a payment intent (its charge) or a charge, one of the two."""
+
+    payment_intent: Id | None = None
+    charge: Id | None = None
     amount: WireInt | None = None
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
     metadata: Metadata = None
 
+    @model_validator(mode="after")
+    def _one_target(self) -> RefundCreate:
+        if self.payment_intent and self.charge:
+            raise InvalidRequest(
+                "You may only specify one of these parameters: charge, payment_intent.", code="parameters_exclusive", param="charge"
+            )
+        if not (self.payment_intent or self.charge):
+            raise InvalidRequest(
+                "One of the following params should be provided for this request: payment_intent or charge.",
+                code="parameter_missing", param="payment_intent",
+            )  # fmt: skip
+        return self
+
 
 class RefundList(ListParams):
-    payment_intent: Id
+    """A payment intent's refunds or a charge's (both: the charge's, if it is the intent's)."""
+
+    payment_intent: Id | None = None
+    charge: Id | None = None
+
+    @model_validator(mode="after")
+    def _a_target(self) -> RefundList:
+        if not (self.payment_intent or self.charge):
+            raise InvalidRequest("Missing required param: payment_intent (or charge).", code="parameter_missing", param="payment_intent")
+        return self

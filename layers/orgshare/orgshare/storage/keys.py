@@ -182,6 +182,29 @@ def refund_pk(org: str, account: str, mode: str, refund: str) -> str:
     return f"{account_prefix(org, account, mode)}#RE#{refund}"
 
 
+# A charge (one attempt to take an intent's money) is its account's too: its own key for
+# GET /v1/charges/{id}, a month bucket for the list, a partition per customer for the customer
+# filter, and a pointer in its intent's partition for the payment_intent filter.
+def charge_pk(org: str, account: str, mode: str, charge: str) -> str:
+    return f"{account_prefix(org, account, mode)}#CH#{charge}"
+
+
+CHARGE_SK = "CH"
+
+
+def charges_by_month_pk(org: str, account: str, mode: str, month: str) -> str:
+    return f"{account_prefix(org, account, mode)}#CH#M#{month}"
+
+
+def charges_by_customer_pk(org: str, account: str, mode: str, customer: str) -> str:
+    return f"{account_prefix(org, account, mode)}#CH#C#{customer}"
+
+
+def intent_charge_sk(charge: str) -> str:
+    """An intent's charge, in the intent's partition (beside its refunds)."""
+    return f"CH#{charge}"
+
+
 # A card's usage across the pool (the audit trail), in the card's own partition.
 def usage_sk(record: str) -> str:
     """A usage record (a charge, or a sharing consent) by the time in its id, whatever its prefix."""

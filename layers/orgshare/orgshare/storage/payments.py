@@ -1,5 +1,5 @@
-"""Payment intents (with their charge) and refunds, keyed by the account that made them, and
-card usage records in the card's own partition."""
+"""Payment intents and refunds, keyed by the account that made them, and card usage records in
+the card's own partition (charges: storage/charges.py)."""
 
 from __future__ import annotations
 
@@ -28,19 +28,23 @@ def intent_put(intent: dict[str, Any], expected_version: int | None) -> dict[str
     return versioned_put(_table(), {**to_item({**intent, **index}), **intent_key(org, account, mode, intent["id"])}, expected_version)
 
 
-def refund_claim(intent: dict[str, Any], amount: int) -> dict[str, Any]:
+def refund_claim(intent: dict[str, Any], amount: int, max_refunds: int) -> dict[str, Any]:
     """A transaction write: `amount` added to a succeeded intent's refunded total, only while the
-    total stays within what was received. Atomic in DynamoDB, so concurrent refunds need no retry."""
+    total stays within what was received, and one more refund counted while there are fewer than
+    `max_refunds` (each is kept inside its charge's item, which must stay small). Atomic in
+    DynamoDB, so concurrent refunds need no retry."""
     return {
         "Update": {
             "TableName": _table(),
             "Key": intent_key(intent["org"], intent["account"], intent["mode"], intent["id"]),
-            "UpdateExpression": "SET amount_refunded = amount_refunded + :amount, version = version + :one",
-            "ConditionExpression": "#status = :succeeded AND amount_refunded <= :limit",
+            "UpdateExpression": "SET amount_refunded = amount_refunded + :amount, version = version + :one, "
+                                "refund_count = if_not_exists(refund_count, :zero) + :one",
+            "ConditionExpression": "#status = :succeeded AND amount_refunded <= :limit "
+                                   "AND (attribute_not_exists(refund_count) OR refund_count < :max)",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
-                ":amount": {"N": str(amount)}, ":one": {"N": "1"}, ":succeeded": {"S": "succeeded"},
-                ":limit": {"N": str(intent["amount_received"] - amount)},
+                ":amount": {"N": str(amount)}, ":one": {"N": "1"}, ":zero": {"N": "0"}, ":succeeded": {"S": "succeeded"},
+                ":limit": {"N": str(intent["amount_received"] - amount)}, ":max": {"N": str(max_refunds)},
             },
         }
     }  # fmt: skip
@@ -59,12 +63,10 @@ def refund_release(intent: dict[str, Any], amount: int) -> dict[str, Any]:
     }
 
 
-def refund_puts(refund: dict[str, Any]) -> list[dict[str, Any]]:
-    """The refund under its payment intent (for the intent's refunds) and under its own id."""
-    org, account, mode = refund["org"], refund["account"], refund["mode"]
-    under_intent = key(keys.payment_intent_pk(org, account, mode, refund["payment_intent"]), keys.refund_sk(refund["id"]))
-    own = key(keys.refund_pk(org, account, mode, refund["id"]), keys.refund_sk(refund["id"]))
-    return [{"Put": {"TableName": _table(), "Item": {**to_item(refund), **k}}} for k in (under_intent, own)]
+def refund_put(refund: dict[str, Any]) -> dict[str, Any]:
+    """The refund under its own id (lists of refunds read its charge, which holds a copy)."""
+    own = key(keys.refund_pk(refund["org"], refund["account"], refund["mode"], refund["id"]), keys.refund_sk(refund["id"]))
+    return {"Put": {"TableName": _table(), "Item": {**to_item(refund), **own}}}
 
 
 def usage_put(scope: PoolScope, payment_method: str, usage: dict[str, Any]) -> dict[str, Any]:
@@ -93,10 +95,6 @@ def get_refund(org: str, account: str, mode: str, refund: str) -> dict[str, Any]
         return None
     found = batch_get(_table(), [key(keys.refund_pk(org, account, mode, refund), keys.refund_sk(refund))], consistent=True)
     return found[0] if found else None
-
-
-def refunds_of(org: str, account: str, mode: str, intent: str) -> list[dict[str, Any]]:
-    return query_range(_table(), ("pk", keys.payment_intent_pk(org, account, mode, intent)), "sk", prefix=keys.refund_sk(""), limit=100)
 
 
 def list_intents(
