@@ -59,6 +59,6 @@ def ensure_method(principal: Principal, pm: str) -> bool:
     if found is None:
         return False
     if found.get("customer"):
-        return bool(move_customers(move, [str(found["customer"])]).customers)
+        return bool(move_customers(move, [str(found["customer"])]))
     move_method(move, found)
     return True

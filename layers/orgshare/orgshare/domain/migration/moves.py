@@ -5,7 +5,7 @@ each write conditional, so that movers racing each other move every item exactly
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from orgshare.errors import Conflict
@@ -30,20 +30,6 @@ class Move:
     source: PoolScope
     target: PoolScope
     by_request: bool = False  # a request moving what it names, not the worker: noted for the worker to announce
-
-
-@dataclass
-class Moved:
-    customers: list[str] = field(default_factory=list)
-    emails: dict[str, str] = field(default_factory=dict)  # customer -> email, for the duplicates check
-    cards: int = 0
-    other_methods: int = 0
-
-    def add(self, other: Moved) -> None:
-        self.customers += other.customers
-        self.emails |= other.emails
-        self.cards += other.cards
-        self.other_methods += other.other_methods
 
 
 def moved_item(item: dict[str, Any], move: Move) -> dict[str, Any]:
@@ -103,16 +89,10 @@ def _commit(move: Move, chunk: list[dict[str, Any]]) -> None:
     store.move(writes)
 
 
-def _record(moved: Moved, items: list[dict[str, Any]]) -> None:
+def _customer_id(items: list[dict[str, Any]]) -> str | None:
+    """The id of a live customer among its items (a tombstone moves too, but is no customer)."""
     shared = _shared(items)
-    if shared is None or shared.get("deleted"):
-        return
-    moved.customers.append(shared["id"])
-    if shared.get("email"):
-        moved.emails[shared["id"]] = shared["email"]
-    counts = _counts(items)
-    moved.cards += counts["cards_moved"]
-    moved.other_methods += counts["other_payment_methods_moved"]
+    return None if shared is None or shared.get("deleted") else str(shared["id"])
 
 
 def _pending(items: list[dict[str, Any]]) -> bool:
@@ -121,29 +101,28 @@ def _pending(items: list[dict[str, Any]]) -> bool:
     return shared is not None and "moved_to" not in shared
 
 
-def move_one(move: Move, cus: str, items: list[dict[str, Any]] | None = None) -> Moved:
-    """One customer, re-read and tried again when another mover raced it."""
-    moved = Moved()
+def move_one(move: Move, cus: str, items: list[dict[str, Any]] | None = None) -> list[str]:
+    """One customer, re-read and tried again when another mover raced it; its id if this moved it."""
     for _ in range(_ATTEMPTS):
         items = items if items is not None else store.customer_items(move.source, [cus])[cus]
         if not _pending(items):
-            return moved
+            return []
         try:
             for chunk in _chunks(items):
                 _commit(move, chunk)
         except ConditionFailed:
             items = None  # someone else moved part or all of it: read what is left
             continue
-        _record(moved, items)
-        return moved
+        return [c for c in [_customer_id(items)] if c]
     raise Conflict(f"Customer {cus} kept changing while it was being moved; the move will be retried.")
 
 
-def move_customers(move: Move, customers: list[str]) -> Moved:
+def move_customers(move: Move, customers: list[str]) -> list[str]:
     """Several customers: read together, committed several to a transaction where they fit; a
-    transaction that loses a race falls back to moving its customers one by one."""
+    transaction that loses a race falls back to moving its customers one by one. The ids of the
+    live customers this moved."""
     found = store.customer_items(move.source, customers)
-    moved = Moved()
+    moved: list[str] = []
     group: list[tuple[str, list[dict[str, Any]]]] = []
 
     def flush() -> None:
@@ -151,11 +130,10 @@ def move_customers(move: Move, customers: list[str]) -> Moved:
             return
         try:
             _commit(move, [i for _cus, items in group for i in items])
-            for _cus, items in group:
-                _record(moved, items)
+            moved.extend(c for _cus, items in group if (c := _customer_id(items)))
         except ConditionFailed:
             for cus, _items in group:
-                moved.add(move_one(move, cus))
+                moved.extend(move_one(move, cus))
         group.clear()
 
     for cus in customers:
@@ -164,7 +142,7 @@ def move_customers(move: Move, customers: list[str]) -> Moved:
             continue
         if 2 * len(items) > MAX_WRITES:  # too big to share a transaction
             flush()
-            moved.add(move_one(move, cus, items))
+            moved.extend(move_one(move, cus, items))
             continue
         if 2 * (sum(len(g) for _cus, g in group) + len(items)) > MAX_WRITES:
             flush()
