@@ -10,13 +10,18 @@ NODE_STAMP := tests/node/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: install run test test-unit test-integration lint format build validate bench events clean
+.PHONY: install run test test-unit test-integration lint format build validate bench events openapi clean
 
+# pip's own output, not --quiet: the first install takes a minute or two and should be seen working.
 $(STAMP): pyproject.toml layers/orgshare/requirements.txt
+	@echo "==> 1/3 creating $(VENV) with $$($(PYTHON) --version) (first run only: a minute or two, pip's progress follows)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@echo "==> 2/3 upgrading pip"
+	$(PY) -m pip install --upgrade --progress-bar on pip
+	@echo "==> 3/3 installing orgshare and its tools from pyproject.toml (moto, stripe, sam, playwright, ...)"
+	$(PY) -m pip install --progress-bar on -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 # The Node SDK tests: Debian's nodejs and npm when the machine has no node, then the lock file's packages.
 $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
@@ -32,11 +37,15 @@ $(CHROMIUM):
 
 install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## create .venv and install everything the project needs
 
-run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data; CACHE_SECONDS=2 shortens caches)
-	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,) $(if $(CACHE_SECONDS),--cache-seconds $(CACHE_SECONDS),)
+run: $(STAMP) ## the whole system on 127.0.0.1 (PORT=8787; PERSIST=1 keeps data; CACHE_SECONDS=2 shortens caches; QUIET=1: no request lines; ARGS=--verbose)
+	$(PY) -m localrun --port $${PORT:-8787} $(if $(PERSIST),--persist,) $(if $(CACHE_SECONDS),--cache-seconds $(CACHE_SECONDS),) $(if $(QUIET),--quiet,) $(ARGS)
+
+# Two workers (pytest-xdist), each with its own local system, a file at a time: the suite is mostly
+# waiting on one local system's single Python process, so a second one nearly halves the time.
+TEST_WORKERS ?= auto
 
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## unit, integration and browser tests (the Node SDK's included)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
@@ -63,6 +72,27 @@ bench: $(STAMP) ## round trips per operation, cold imports, requests per second 
 
 events: $(STAMP) ## regenerate events/ (sample API Gateway events, one per route)
 	$(PY) -m localrun.events
+
+openapi: $(STAMP) ## regenerate docs/openapi.json (and the copy GET /v1/openapi.json serves) from template.yaml and the request models
+	$(PY) -m localrun.openapi
+
+# The virtualenv's commands, for those who would rather not activate it (ARGS: the command's own arguments).
+.PHONY: admin receiver invoke deploy
+CONFIG_ENV ?= dev
+FUNCTION ?= CustomersFunction
+EVENT ?= events/customers_create.json
+
+admin: $(STAMP) ## python -m orgshare.admin: make admin ARGS='create-org --name "Acme" --local' (@: stdout is the command's JSON)
+	@$(PY) -m orgshare.admin $(ARGS)
+
+receiver: $(STAMP) ## a webhook receiver on 127.0.0.1: make receiver ARGS='--port 9999 --secret whsec_...'
+	@$(PY) -m localrun.receiver $(ARGS)
+
+invoke: build ## sam local invoke FUNCTION on EVENT with events/env.json (needs Docker or another container runtime)
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam local invoke $(FUNCTION) -e $(EVENT) --env-vars events/env.json --region $(REGION)
+
+deploy: build ## sam deploy --config-env CONFIG_ENV (dev, prod) to REGION with your AWS credentials: see docs/deploy.md
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --config-env $(CONFIG_ENV) --region $(REGION)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .localdata

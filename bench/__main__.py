@@ -19,7 +19,7 @@ from typing import Any
 
 import stripe
 
-from bench import migration
+from bench import dashboard, migration, org_view
 from bench.counting import dynamodb_calls, kms_calls
 from localrun.localstripe import launch as launch_localstripe
 from orgshare.params.customers import CustomerRetrieve
@@ -54,6 +54,9 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
     measure("POST /v1/customers/{id} (metadata)", lambda: rides.v1.customers.update(cus.id, params={"metadata": {"b": "2"}}))
     measure("GET /v1/customers?limit=10", lambda: rides.v1.customers.list(params={"limit": 10}))
     measure("GET /v1/customers?email=", lambda: rides.v1.customers.list(params={"email": "b@example.com"}))
+    measure("GET /v1/customers/search (one clause)", lambda: rides.v1.customers.search(params={"query": 'name~"bench"'}))
+    both = 'email:"b@example.com" AND metadata["a"]:"1"'
+    measure("GET /v1/customers/search (AND of two)", lambda: rides.v1.customers.search(params={"query": both}))
     card: Any = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
     bank: Any = {"account_number": "000123456789", "routing_number": "110000000"}
     pm = measure("POST /v1/payment_methods (card)", lambda: rides.v1.payment_methods.create(params={"type": "card", "card": card}))
@@ -242,6 +245,8 @@ def main() -> None:
         print(f"  {name:<58}{sum(calls.values()):>9}{sum(kms.values()):>5}  {detail}")
     print("  (POSTs include powertools idempotency's own calls: PutItem to claim the key, UpdateItem to store the answer;")
     print("   the customer's payment methods are two key ranges of its partition, read concurrently)")
+    org_view.report(url, keys)  # the organization's view: its round trips with 1 and 1,000 payments, the projector's per event
+    print("\n".join(dashboard.report(dashboard.measure())))  # the customer page: render time (cold, warm), round trips
 
     keyed, unkeyed = fingerprint_microseconds()
     print("  the keyed idempotency fingerprint (HMAC-SHA-256 of the canonical request; its key derived by KMS GenerateMac")

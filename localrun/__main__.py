@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -82,10 +83,11 @@ def run_system(
     overrides: dict[str, str] | None = None,
     saved: persistence.Saved | None = None,
     pause_stream: bool = False,
+    log_requests: bool = False,
 ) -> System:
     """moto, the resources (`saved` put back into them before anything reads them), the gateway and
-    the event path's pollers (held back with `pause_stream`: LOCALRUN_PAUSE_STREAM=1). Daemon threads
-    all: they end with the process; System.stop stops them cleanly."""
+    the event path's pollers (held back with `pause_stream`: LOCALRUN_PAUSE_STREAM=1); `log_requests`
+    prints a line per request. Daemon threads all: they end with the process; System.stop stops them cleanly."""
     from localrun.gateway import Gateway, serve
     from localrun.pollers import start_pollers
     from orgshare.settings import get_settings
@@ -101,7 +103,7 @@ def run_system(
     gateway = Gateway(template)
     if "AUTHORIZER_CACHE_SECONDS" in (overrides or {}):
         gateway.cache_seconds = int((overrides or {})["AUTHORIZER_CACHE_SECONDS"])
-    server = serve(gateway, port)
+    server = serve(gateway, port, log_requests=log_requests)
     if "PUBLIC_BASE_URL" not in (overrides or {}):  # the URLs the API hands out (a checkout page's) lead here
         env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
         get_settings.cache_clear()  # read before the port was known
@@ -137,7 +139,25 @@ def keep(system: System, state_file: Path) -> persistence.Snapshots:
     return snapshots.start()
 
 
-def _print_banner(url: str, seeded: list[Any], checkout: str) -> None:
+def env_name(account_name: str) -> str:
+    """RIDES for "Rocket Rides": the prefix of an account's variables in the demo's env file."""
+    return account_name.split()[-1].upper()
+
+
+def write_demo_env(path: Path, url: str, seeded: list[Any]) -> None:
+    """The demo's URL, keys and account ids as NAME=value lines (a shell can `set -a; . path`; so can
+    `docker --env-file`), for the README's examples. Local test keys of moto's tables, but keys all
+    the same: readable by the user alone."""
+    lines = ["# written by `make run` (python -m localrun) at each start: a start mints new keys", f"ORGSHARE_URL={url}"]
+    for s in seeded:
+        lines += [f"{env_name(s.name)}_KEY={s.key}", f"{env_name(s.name)}_ACCOUNT={s.id}"]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    path.chmod(0o600)  # an older file keeps its mode through O_TRUNC
+
+
+def _print_banner(url: str, seeded: list[Any], checkout: str, env_file: Path) -> None:
     rides = next(s for s in seeded if s.name == "Rocket Rides")
     print(f"\norgshare is running at {url} (Ctrl-C stops it)\n")
     print(f"{'account':<20}{'kind':<11}{'id':<30}secret key")
@@ -145,6 +165,12 @@ def _print_banner(url: str, seeded: list[Any], checkout: str) -> None:
         print(f"{s.name:<20}{s.kind:<11}{s.id:<30}{s.key}")
     print("\na checkout for Rocket Rides, ready to pay in a browser (test card 4242 4242 4242 4242, any future expiry):")
     print(f"  {checkout}")
+    platform = next(s for s in seeded if s.kind == "platform")
+    print("\nthe dashboard, in a browser (the platform's key opens the organization; an account's key that account alone):")
+    print(f"  {url}/dashboard")
+    print(f"  sign in with {platform.name}'s secret key: {platform.key}")
+    print("\nthe URL, keys and account ids (ORGSHARE_URL, RIDES_KEY, RIDES_ACCOUNT, ...) for the README's examples, in a shell:")
+    print(f"  set -a; . {shlex.quote(str(env_file.resolve()))}; set +a")
     print("\ncurl:")
     print(f"  curl -s {url}/v1/customers -u {rides.key}: -d name='Jenny Rosen' -d email=jenny@example.com -d 'metadata[ride]=42'")
     print("\nstripe SDK (pip install stripe):")
@@ -163,6 +189,7 @@ def main() -> None:
     parser.add_argument("--persist", action="store_true", help="keep data across restarts (and crashes) in STATE_DIR/state.json")
     parser.add_argument("--state-dir", type=Path, default=Path(".localdata"), help="where local state lives (default .localdata)")
     parser.add_argument("--verbose", action="store_true", help="handler logs at INFO")
+    parser.add_argument("--quiet", action="store_true", help="no line per request (method, path, status, ms, account)")
     parser.add_argument("--retry-schedule", help="seconds before each webhook retry, e.g. 1,2,4 (default: the template's, over 3 days)")
     parser.add_argument("--webhook-timeout", help="seconds a webhook endpoint has to answer (default 5)")
     parser.add_argument(
@@ -187,7 +214,12 @@ def main() -> None:
     seed_file = state_dir / "seed.json"
     restoring = args.persist and state_file.exists() and seed_file.exists()
     system = run_system(
-        args.port, args.verbose, overrides, persistence.Saved.read(state_file) if restoring else None, os.environ.get(PAUSE_STREAM) == "1"
+        args.port,
+        args.verbose,
+        overrides,
+        persistence.Saved.read(state_file) if restoring else None,
+        os.environ.get(PAUSE_STREAM) == "1",
+        log_requests=not args.quiet,
     )
     snapshots = keep(system, state_file) if args.persist else None
     from orgshare import admin
@@ -199,7 +231,9 @@ def main() -> None:
     aws_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     # What `python -m orgshare.admin ... --local` needs to reach this system (moto's dummy credentials only).
     (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**system.env, **aws_env}}))
-    _print_banner(url, demo.accounts, admin.demo_checkout(demo, url))
+    env_file = state_dir / "demo.env"
+    write_demo_env(env_file, url, demo.accounts)
+    _print_banner(url, demo.accounts, admin.demo_checkout(demo, url), env_file)
 
     signal.sigwait(_STOP_SIGNALS)
     system.stop(snapshots)

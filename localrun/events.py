@@ -1,8 +1,10 @@
 """python -m localrun.events: write events/, one sample API Gateway event per route of
-template.yaml (and one for the authorizer), for `sam local invoke -e events/...`.
+template.yaml (and one for the authorizer), for `sam local invoke -e events/...`, and
+events/env.json, the `--env-vars` file naming the resources the functions read.
 
-Ids in them are placeholders (org_SAMPLE, acct_SAMPLE, cus_SAMPLE, ...): put your own in, or let
-tests/unit/test_sample_events.py show how it substitutes them.
+Ids in the events are placeholders (org_SAMPLE, acct_SAMPLE, cus_SAMPLE, ...): put your own in, or let
+tests/unit/test_sample_events.py show how it substitutes them. env.json's values are placeholders
+too (`<DirectoryTable name>`, `<VaultKey ARN>`, ...): your stack's resources.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from localrun import template as tpl
 from localrun.gateway import authorizer_event, proxy_event
 
 EVENTS = tpl.ROOT / "events"
+ENV_VARS = EVENTS / "env.json"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PATH_SAMPLES = {
     "customer": "cus_SAMPLE",
@@ -32,7 +35,10 @@ PATH_SAMPLES = {
     "setup_intent": "seti_SAMPLE",
     "name": "checkout.css",
     "enablement": "she_SAMPLE",
+    "erasure": "cer_SAMPLE",
+    "proxy": "sign-in",  # a dashboard page (`{proxy+}`: the rest of the path)
 }
+_PATH_PARAM = re.compile(r"\{(\w+)\+?\}")
 BODIES = {
     ("POST", "/v1/customers"): "name=Jenny+Rosen&email=jenny%40example.com&metadata[ride]=42",
     ("POST", "/v1/customers/{customer}"): "phone=%2B4930123456&metadata[vip]=true",
@@ -74,6 +80,7 @@ QUERIES = {
     ("GET", "/v1/payment_intents"): {"limit": ["3"]},
     ("GET", "/v1/refunds"): {"payment_intent": ["pi_SAMPLE"]},
     ("GET", "/v1/charges"): {"payment_intent": ["pi_SAMPLE"]},
+    ("GET", "/v1/customers/search"): {"query": ['name:"Sample"']},
     ("GET", "/checkout/{session}"): {"key": ["SESSION_KEY"]},
 }
 
@@ -101,8 +108,9 @@ def sample_events() -> dict[str, dict[str, Any]]:
             if spec["Type"] != "Api":
                 continue
             method, resource = spec["Properties"]["Method"].upper(), spec["Properties"]["Path"]
-            params = {p: PATH_SAMPLES[p] for p in re.findall(r"\{(\w+)\}", resource)}
-            path = resource.format(**params)
+            # a parameter without a sample of its own gets <name>_SAMPLE (a route added since: give it one)
+            params = {p: PATH_SAMPLES.get(p, f"{p}_SAMPLE") for p in _PATH_PARAM.findall(resource)}
+            path = _PATH_PARAM.sub(lambda m: params[m.group(1)], resource)  # noqa: B023 - used at once, in this iteration
             body = BODIES.get((method, resource), "")
             headers = {**(FORM if body else {}), **({"Idempotency-Key": f"sample-{name}-{event_name}"} if method != "GET" else {})}
             kind = "platform" if name in ("AccountsFunction", "OrganizationFunction") else "connected"
@@ -132,12 +140,42 @@ def sample_events() -> dict[str, dict[str, Any]]:
     return events
 
 
+# What a Ref to each kind of resource gives (CloudFormation's return values): the placeholder says which to look up.
+_REF_IS = {"AWS::DynamoDB::Table": "name", "AWS::SQS::Queue": "URL", "AWS::Events::EventBus": "name", "AWS::KMS::Key": "id"}
+
+
+def sam_env_vars() -> dict[str, dict[str, str]]:
+    """SAM's --env-vars file: the variables that name a resource of the stack, with a placeholder
+    for each (`<DirectoryTable name>`). Under "Parameters", SAM's key for every function: each
+    function gets only the variables its template entry declares. The others (log level, retry
+    schedule, ...) keep the template's values, which `sam local invoke` resolves itself."""
+    template = tpl.load()
+
+    def variables(spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(spec.get("Environment", {}).get("Variables", {}))
+
+    declared = variables(template.get("Globals", {}).get("Function", {}))
+    for res in tpl.resources(template, "AWS::Serverless::Function").values():
+        declared.update(variables(res["Properties"]))
+    placeholders = {}
+    for name, value in declared.items():
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            placeholders[name] = f"<{logical} {attribute.upper() if attribute == 'Arn' else attribute}>"
+        elif isinstance(value, dict) and value.get("Ref") in template["Resources"]:
+            logical = value["Ref"]
+            placeholders[name] = f"<{logical} {_REF_IS.get(template['Resources'][logical]['Type'], 'id')}>"
+    return {"Parameters": dict(sorted(placeholders.items()))}
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for name, event in sample_events().items():
         event.get("requestContext", {}).pop("requestTimeEpoch", None)  # keep the files stable
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         print(f"events/{name}.json")
+    ENV_VARS.write_text(json.dumps(sam_env_vars(), indent=2) + "\n")
+    print(f"events/{ENV_VARS.name}")
 
 
 if __name__ == "__main__":

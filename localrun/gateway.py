@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -41,14 +42,15 @@ class Function:
     """One function of the template: each concurrent invocation runs in a container of its own
     (a copy of the handler module), as in Lambda; see localrun.containers."""
 
-    def __init__(self, logical_id: str, code_uri: Path, handler: str, max_containers: int = MAX_CONTAINERS) -> None:
+    def __init__(self, logical_id: str, code_uri: Path, handler: str, max_containers: int = MAX_CONTAINERS, timeout: float = 10.0) -> None:
         module_name, _, attr = handler.rpartition(".")
         self.name = logical_id
+        self.timeout = timeout  # the template's Timeout: what get_remaining_time_in_millis counts down from
         self.containers = Pool(lambda: Container(logical_id, code_uri, module_name, attr), max_containers)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with self.containers.container() as container:
-            return container.handler(event, LambdaContext(self.name))
+            return container.handler(event, LambdaContext(self.name, deadline=time.monotonic() + self.timeout))
 
 
 @dataclass
@@ -61,15 +63,21 @@ class Route:
 
 
 def _route_pattern(resource: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$")
+    greedy = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(resource))  # `{proxy+}`: the rest of the path
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", greedy) + "$")
 
 
 class Gateway:
     def __init__(self, template: dict[str, Any]) -> None:
         functions = tpl.resources(template, "AWS::Serverless::Function")
+        default_timeout = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 3))
         loaded = {
-            name: Function(name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"]) for name, res in functions.items()
-        }
+            name: Function(
+                name, tpl.ROOT / res["Properties"]["CodeUri"], res["Properties"]["Handler"],
+                timeout=float(res["Properties"].get("Timeout", default_timeout)),
+            )
+            for name, res in functions.items()
+        }  # fmt: skip
         self.functions = loaded
         self.routes = [
             Route(
@@ -91,6 +99,12 @@ class Gateway:
         self.stage = str(tpl.resolve(api["StageName"], template, {}))
         self.gateway_responses = api.get("GatewayResponses", {})
         self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+        # The account the authorizer named for the request this thread is handling: for its log line.
+        self._caller = threading.local()
+
+    def caller_account(self) -> str:
+        """Who made this thread's last request (the authorizer's account, else organization), or "-"."""
+        return str(getattr(self._caller, "account", None) or "-")
 
     # -- API Gateway behaviours -------------------------------------------------------------
     def _gateway_response(self, kind: str, context: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -119,6 +133,7 @@ class Gateway:
         path = url.path.rstrip("/") or "/"
         request_id = str(uuid.uuid4())
         context = {"httpMethod": method, "path": path, "requestId": request_id}
+        self._caller.account = None
         match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
         if match is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context)
@@ -126,6 +141,7 @@ class Gateway:
         auth = self._authorize(method, headers, route.resource, path) if route.authorized else _ANONYMOUS
         if auth is None:
             return self._gateway_response("UNAUTHORIZED", context)
+        self._caller.account = (auth["context"].get("account") or auth["context"].get("org")) if auth["allowed"] else None
         if not auth["allowed"]:
             return self._gateway_response("ACCESS_DENIED", {**context, **{f"authorizer.{k}": str(v) for k, v in auth["context"].items()}})
         multi_query: dict[str, list[str]] = {}
@@ -214,8 +230,22 @@ class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> GatewayServer:
-    """An HTTP server on 127.0.0.1 in a background thread; port 0 picks a free one."""
+_LOG_LOCK = threading.Lock()
+
+
+def log_request(method: str, raw_path: str, status: int, started: float, account: str) -> None:
+    """One line on stdout: method, path, status, ms, account. The path without its query string
+    (the checkout page's `?key=` is its secret); never a header or a body."""
+    ms = (time.monotonic() - started) * 1000
+    line = f"{method} {urlsplit(raw_path).path} {status} {ms:.0f}ms {account}\n"
+    with _LOG_LOCK:  # one write per line: concurrent requests' lines never interleave
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024, log_requests: bool = False) -> GatewayServer:
+    """An HTTP server on 127.0.0.1 in a background thread; port 0 picks a free one; `log_requests`:
+    a line per request on stdout."""
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -223,19 +253,24 @@ def serve(gateway: Gateway, port: int = 0, max_body: int = 10 * 1024 * 1024) -> 
         disable_nagle_algorithm = True
 
         def _serve(self) -> None:
+            started = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
+            account = "-"
             if length > max_body:  # API Gateway's own 10 MB limit
                 status, headers, data = gateway._gateway_response("REQUEST_TOO_LARGE", {})
                 self.rfile.read(length)
             else:
                 body = self.rfile.read(length) if length else b""
                 status, headers, data = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+                account = gateway.caller_account()
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            if log_requests:
+                log_request(self.command, self.path, status, started, account)
 
         do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
 

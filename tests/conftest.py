@@ -136,6 +136,20 @@ class LocalSystem:
         tables = [env[k] for k in ("DIRECTORY_TABLE", "DATA_TABLE", "EVENTS_TABLE", "IDEMPOTENCY_TABLE")]
         return {t: [i for page in dynamodb.get_paginator("scan").paginate(TableName=t) for i in page["Items"]] for t in tables}
 
+    def request_items(self, account: str) -> int:
+        """How many items requests of `account` have written (those naming it), less what the
+        asynchronous event path writes after a request has answered (events and their delivery
+        attempts, the organization's projection and its markers), which earlier tests' changes
+        may still be adding to while a test runs; scheduled jobs (the checkout expiry sweep) write
+        only what names other accounts or none."""
+        later = ("EVT#", "ATT#", "ORGV#")
+        return sum(
+            1
+            for items in self.table_items().values()
+            for i in items
+            if not i.get("pk", {}).get("S", "").startswith(later) and account in json.dumps(i, default=repr)
+        )
+
     def admin(self, *args: str) -> dict[str, object]:
         out = subprocess.run(
             [sys.executable, "-m", "orgshare.admin", *args, "--local", str(self.state_dir / "local.json")],

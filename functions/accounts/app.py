@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
 from orgshare.domain import accounts
-from orgshare.params.accounts import AccountCreate, AccountList, AccountRetrieve, ApiKeyCreate, ApiKeyList
+from orgshare.params.accounts import AccountCreate, AccountList, AccountRetrieve, ApiKeyCreate, ApiKeyList, ApiKeyRotate
 from orgshare.params.common import Params
 
 api = Api()
@@ -37,6 +37,11 @@ def create_api_key(account: str) -> Response[str]:
 def list_api_keys(account: str) -> Response[str]:
     who, params = api.read(ApiKeyList)
     return api.ok(accounts.list_api_keys(who, account, params, f"/v1/accounts/{account}/api_keys"))
+
+
+@app.post("/v1/accounts/<account>/api_keys/<key>/rotate")
+def rotate_api_key(account: str, key: str) -> Response[str]:
+    return api.write(ApiKeyRotate, lambda who, params, _info: accounts.rotate_api_key(who, account, key, params))
 
 
 @app.delete("/v1/accounts/<account>/api_keys/<key>")

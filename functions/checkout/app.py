@@ -4,6 +4,7 @@ makes with a publishable key)."""
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
+from orgshare.domain import expansion
 from orgshare.domain.checkout import confirmation, sessions
 from orgshare.params.checkout import (
     CheckoutSessionConfirm,
@@ -21,19 +22,24 @@ app = api.resolver
 @app.post("/v1/checkout/sessions")
 def create_session() -> Response[str]:
     base = api.base_url()
-    return api.write(CheckoutSessionCreate, lambda who, params, info: sessions.create(who, params, info, base))
+    return api.write(
+        CheckoutSessionCreate,
+        lambda who, params, info: expansion.run(who, "checkout.session", params, lambda p: sessions.create(who, p, info, base)),
+    )
 
 
 @app.get("/v1/checkout/sessions")
 def list_sessions() -> Response[str]:
     who, params = api.read(CheckoutSessionList)
-    return api.ok(sessions.list_sessions(who, params, "/v1/checkout/sessions"))
+    return api.ok(
+        expansion.run(who, "checkout.session", params, lambda p: sessions.list_sessions(who, p, "/v1/checkout/sessions"), in_list=True)
+    )
 
 
 @app.get("/v1/checkout/sessions/<session>")
 def retrieve_session(session: str) -> Response[str]:
-    who, _params = api.read(CheckoutSessionRetrieve)
-    return api.ok(sessions.retrieve(who, session))
+    who, params = api.read(CheckoutSessionRetrieve)
+    return api.ok(expansion.run(who, "checkout.session", params, lambda _p: sessions.retrieve(who, session)))
 
 
 @app.get("/v1/checkout/sessions/<session>/line_items")
@@ -44,7 +50,10 @@ def list_line_items(session: str) -> Response[str]:
 
 @app.post("/v1/checkout/sessions/<session>/expire")
 def expire_session(session: str) -> Response[str]:
-    return api.write(CheckoutSessionExpire, lambda who, _params, info: sessions.expire(who, session, info))
+    return api.write(
+        CheckoutSessionExpire,
+        lambda who, params, info: expansion.run(who, "checkout.session", params, lambda _p: sessions.expire(who, session, info)),
+    )
 
 
 @app.post("/v1/checkout/sessions/<session>/confirm")

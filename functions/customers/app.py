@@ -1,11 +1,11 @@
-"""Customers API: /v1/customers."""
+"""Customers API: /v1/customers, and /v1/customers/search."""
 
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
-from orgshare.domain import customers
+from orgshare.domain import customer_search, customers
 from orgshare.params.common import Params
-from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
+from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerSearch, CustomerUpdate
 
 api = Api()
 app = api.resolver
@@ -20,6 +20,14 @@ def create_customer() -> Response[str]:
 def list_customers() -> Response[str]:
     who, params = api.read(CustomerList)
     return api.ok(customers.list_customers(who, params, "/v1/customers"))
+
+
+# A static route: powertools tries static routes before dynamic ones whatever their order, and
+# API Gateway prefers a literal segment to {customer}, so "search" is never read as an id.
+@app.get("/v1/customers/search")
+def search_customers() -> Response[str]:
+    who, params = api.read(CustomerSearch)
+    return api.ok(customer_search.search(who, params, "/v1/customers/search"))
 
 
 @app.get("/v1/customers/<customer>")

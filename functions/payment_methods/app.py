@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
-from orgshare.domain import payment_methods
+from orgshare.domain import expansion, payment_methods
 from orgshare.params.payment_methods import (
     CustomerPaymentMethodList,
     PaymentMethodAttach,
@@ -27,28 +27,47 @@ def create_payment_method() -> Response[str]:
 @app.get("/v1/payment_methods")
 def list_payment_methods() -> Response[str]:
     who, params = api.read(PaymentMethodList)
-    return api.ok(payment_methods.list_payment_methods(who, params, "/v1/payment_methods"))
+    return api.ok(
+        expansion.run(
+            who, "payment_method", params, lambda p: payment_methods.list_payment_methods(who, p, "/v1/payment_methods"), in_list=True
+        )
+    )
 
 
 @app.get("/v1/payment_methods/<payment_method>")
 def retrieve_payment_method(payment_method: str) -> Response[str]:
     who, params = api.read(PaymentMethodRetrieve)
-    return api.ok(payment_methods.retrieve(who, payment_method, params))
+    return api.ok(expansion.run(who, "payment_method", params, lambda p: payment_methods.retrieve(who, payment_method, p)))
 
 
 @app.post("/v1/payment_methods/<payment_method>")
 def update_payment_method(payment_method: str) -> Response[str]:
-    return api.write(PaymentMethodUpdate, lambda who, params, info: payment_methods.update(who, payment_method, params, info))
+    return api.write(
+        PaymentMethodUpdate,
+        lambda who, params, info: expansion.run(
+            who, "payment_method", params, lambda p: payment_methods.update(who, payment_method, p, info)
+        ),
+    )
 
 
 @app.post("/v1/payment_methods/<payment_method>/attach")
 def attach_payment_method(payment_method: str) -> Response[str]:
-    return api.write(PaymentMethodAttach, lambda who, params, info: payment_methods.attach(who, payment_method, params, info))
+    return api.write(
+        PaymentMethodAttach,
+        lambda who, params, info: expansion.run(
+            who, "payment_method", params, lambda p: payment_methods.attach(who, payment_method, p, info)
+        ),
+    )
 
 
 @app.post("/v1/payment_methods/<payment_method>/detach")
 def detach_payment_method(payment_method: str) -> Response[str]:
-    return api.write(PaymentMethodDetach, lambda who, _params, info: payment_methods.detach(who, payment_method, info))
+    return api.write(
+        PaymentMethodDetach,
+        lambda who, params, info: expansion.run(
+            who, "payment_method", params, lambda _p: payment_methods.detach(who, payment_method, info)
+        ),
+    )
 
 
 @app.get("/v1/payment_methods/<payment_method>/usage")
@@ -60,13 +79,18 @@ def payment_method_usage(payment_method: str) -> Response[str]:
 @app.get("/v1/customers/<customer>/payment_methods")
 def list_customer_payment_methods(customer: str) -> Response[str]:
     who, params = api.read(CustomerPaymentMethodList)
-    return api.ok(payment_methods.list_for_customer(who, customer, params, f"/v1/customers/{customer}/payment_methods"))
+    url = f"/v1/customers/{customer}/payment_methods"
+    return api.ok(
+        expansion.run(who, "payment_method", params, lambda p: payment_methods.list_for_customer(who, customer, p, url), in_list=True)
+    )
 
 
 @app.get("/v1/customers/<customer>/payment_methods/<payment_method>")
 def retrieve_customer_payment_method(customer: str, payment_method: str) -> Response[str]:
     who, params = api.read(PaymentMethodRetrieve)
-    return api.ok(payment_methods.retrieve(who, payment_method, params, customer=customer))
+    return api.ok(
+        expansion.run(who, "payment_method", params, lambda p: payment_methods.retrieve(who, payment_method, p, customer=customer))
+    )
 
 
 lambda_handler = api.handler()

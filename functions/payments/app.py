@@ -1,9 +1,14 @@
 """PaymentIntents, charges and refunds: /v1/payment_intents, /v1/charges, /v1/refunds."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from aws_lambda_powertools.event_handler import Response
 
 from orgshare.api.app import Api
-from orgshare.domain import charges, payments, refunds
+from orgshare.domain import charges, expansion, payment_intent_lists, payments, refunds
+from orgshare.domain.principal import Principal
+from orgshare.params.common import Params
 from orgshare.params.payments import (
     ChargeList,
     ChargeRefundList,
@@ -21,55 +26,65 @@ from orgshare.params.payments import (
 
 api = Api()
 app = api.resolver
+P = TypeVar("P", bound=Params)
+
+
+def _intent(who: Principal, params: P, operation: Callable[[P], dict[str, Any]]) -> dict[str, Any]:
+    """A payment intent's answer with expand[] (customer, payment_method, latest_charge and below)."""
+    return expansion.run(who, "payment_intent", params, operation, handled=payments.EXPANDABLE)
 
 
 @app.post("/v1/payment_intents")
 def create_payment_intent() -> Response[str]:
-    return api.write(PaymentIntentCreate, payments.create)
+    return api.write(PaymentIntentCreate, lambda who, params, info: _intent(who, params, lambda p: payments.create(who, p, info)))
 
 
 @app.get("/v1/payment_intents")
 def list_payment_intents() -> Response[str]:
     who, params = api.read(PaymentIntentList)
-    return api.ok(payments.list_intents(who, params, "/v1/payment_intents"))
+    listed = expansion.run(who, "payment_intent", params, lambda p: payment_intent_lists.list_intents(who, p, "/v1/payment_intents"),
+                           handled=payments.EXPANDABLE, in_list=True)  # fmt: skip
+    return api.ok(listed)
 
 
 @app.get("/v1/payment_intents/<intent>")
 def retrieve_payment_intent(intent: str) -> Response[str]:
     who, params = api.read(PaymentIntentRetrieve)
-    return api.ok(payments.retrieve(who, intent, params))
+    return api.ok(_intent(who, params, lambda p: payments.retrieve(who, intent, p)))
 
 
 @app.post("/v1/payment_intents/<intent>")
 def update_payment_intent(intent: str) -> Response[str]:
-    return api.write(PaymentIntentUpdate, lambda who, params, info: payments.update(who, intent, params, info))
+    return api.write(PaymentIntentUpdate, lambda who, params, info: _intent(who, params, lambda p: payments.update(who, intent, p, info)))
 
 
 @app.post("/v1/payment_intents/<intent>/confirm")
 def confirm_payment_intent(intent: str) -> Response[str]:
-    return api.write(PaymentIntentConfirm, lambda who, params, info: payments.confirm(who, intent, params, info))
+    return api.write(PaymentIntentConfirm, lambda who, params, info: _intent(who, params, lambda p: payments.confirm(who, intent, p, info)))
 
 
 @app.post("/v1/payment_intents/<intent>/capture")
 def capture_payment_intent(intent: str) -> Response[str]:
-    return api.write(PaymentIntentCapture, lambda who, params, info: payments.capture(who, intent, params, info))
+    return api.write(PaymentIntentCapture, lambda who, params, info: _intent(who, params, lambda p: payments.capture(who, intent, p, info)))
 
 
 @app.post("/v1/payment_intents/<intent>/cancel")
 def cancel_payment_intent(intent: str) -> Response[str]:
-    return api.write(PaymentIntentCancel, lambda who, params, info: payments.cancel(who, intent, params, info))
+    return api.write(PaymentIntentCancel, lambda who, params, info: _intent(who, params, lambda p: payments.cancel(who, intent, p, info)))
 
 
 @app.get("/v1/charges")
 def list_charges() -> Response[str]:
     who, params = api.read(ChargeList)
-    return api.ok(charges.list_charges(who, params, "/v1/charges"))
+    listed = expansion.run(who, "charge", params, lambda p: charges.list_charges(who, p, "/v1/charges"), handled=charges.EXPANDABLE,
+                           in_list=True)  # fmt: skip
+    return api.ok(listed)
 
 
 @app.get("/v1/charges/<charge>")
 def retrieve_charge(charge: str) -> Response[str]:
     who, params = api.read(ChargeRetrieve)
-    return api.ok(charges.retrieve(who, charge, params))
+    return api.ok(expansion.run(who, "charge", params, lambda p: charges.retrieve(who, charge, p), handled=charges.EXPANDABLE))
 
 
 @app.get("/v1/charges/<charge>/refunds")
@@ -80,19 +95,19 @@ def list_charge_refunds(charge: str) -> Response[str]:
 
 @app.post("/v1/refunds")
 def create_refund() -> Response[str]:
-    return api.write(RefundCreate, refunds.create)
+    return api.write(RefundCreate, lambda who, params, info: expansion.run(who, "refund", params, lambda p: refunds.create(who, p, info)))
 
 
 @app.get("/v1/refunds")
 def list_refunds() -> Response[str]:
     who, params = api.read(RefundList)
-    return api.ok(refunds.list_refunds(who, params, "/v1/refunds"))
+    return api.ok(expansion.run(who, "refund", params, lambda p: refunds.list_refunds(who, p, "/v1/refunds"), in_list=True))
 
 
 @app.get("/v1/refunds/<refund>")
 def retrieve_refund(refund: str) -> Response[str]:
-    who, _params = api.read(PaymentIntentRetrieve)
-    return api.ok(refunds.retrieve(who, refund))
+    who, params = api.read(PaymentIntentRetrieve)
+    return api.ok(expansion.run(who, "refund", params, lambda _p: refunds.retrieve(who, refund)))
 
 
 lambda_handler = api.handler()

@@ -193,3 +193,32 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# -- the dashboard (tests/browser/test_dashboard.py and the dashboard's other page tests) -----------
+AXE_CORE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_serious(page: Page) -> list[str]:
+    """axe-core's (the npm package's, tests/node) serious and critical violations on the page as it
+    is now. Injected by page.evaluate, which the page's strict CSP does not govern."""
+    if not AXE_CORE.exists():
+        pytest.fail(f"{AXE_CORE} is missing: npm ci --prefix tests/node (make install does it)")
+    page.evaluate(AXE_CORE.read_text())
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    found = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}" for v in found]
+
+
+def dashboard_sign_in(page: Page, base_url: str, key: str, *, path: str = "/dashboard") -> None:
+    """Signs the page's browser in to the dashboard with a secret key, as a person does (the form)."""
+    page.goto(base_url + path)
+    page.get_by_label("Secret key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/dashboard/sign-in" not in url, timeout=10_000)  # the form was sent and answered with a page
+
+
+def fits_screen(page: Page) -> None:
+    """Nothing wider than the screen (a 375-px phone): the page never scrolls sideways."""
+    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert wide <= 1, f"the page scrolls sideways by {wide}px at {page.url}"

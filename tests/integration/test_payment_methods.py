@@ -182,13 +182,13 @@ def test_customer_deletion_detaches_its_cards(local_system: LocalSystem) -> None
 def test_bad_payment_methods_are_refused_and_nothing_is_written(
     local_system: LocalSystem, params: dict[str, Any], error: type[stripe.StripeError], code: str, param: str
 ) -> None:
-    before = sum(len(items) for items in local_system.table_items().values())
+    before = local_system.request_items(local_system.accounts["Rocket Repairs"].id)
     with pytest.raises(error) as err:
         create(local_system.client("Rocket Repairs"), params)
     assert err.value.http_status in (400, 402)
     body = err.value.json_body
     assert isinstance(body, dict) and (body["error"]["code"], body["error"]["param"]) == (code, param)
-    assert sum(len(items) for items in local_system.table_items().values()) == before
+    assert local_system.request_items(local_system.accounts["Rocket Repairs"].id) == before
 
 
 def test_attaching_across_pools_is_a_404(local_system: LocalSystem) -> None:

@@ -15,14 +15,28 @@ from localrun import events as samples
 from localrun import template as tpl
 from localrun.gateway import Function
 from orgshare import admin
-from orgshare.domain import accounts, auth, customers, events, payment_methods, payments, profiles, refunds, setup_intents, webhooks
+from orgshare.domain import (
+    accounts,
+    api_keys,
+    auth,
+    customers,
+    events,
+    payment_methods,
+    payments,
+    profiles,
+    refunds,
+    setup_intents,
+    webhooks,
+)
 from orgshare.domain.checkout import secrets as checkout_secrets
 from orgshare.domain.checkout import sessions
-from orgshare.domain.organization import enablements
+from orgshare.domain.organization import enablements, erasure, projection
 from orgshare.domain.principal import RequestInfo
 from orgshare.params.accounts import ApiKeyCreate
 from orgshare.params.checkout import CheckoutSessionCreate, SetupIntentCreate
 from orgshare.params.customers import CustomerCreate
+from orgshare.params.org_keys import OrgKeyCreate
+from orgshare.params.org_privacy import CustomerErase
 from orgshare.params.organization import SharingEnablementCreate
 from orgshare.params.payment_methods import CardInput, PaymentMethodAttach, PaymentMethodCreate
 from orgshare.params.payments import ConnectorCreate, PaymentIntentCreate, RefundCreate
@@ -34,7 +48,7 @@ from orgshare.storage.outbox import change_from_stream
 # enablement that is running (the sample's, just made) is not retried.
 REFUSED = {"organization_deleteenablement": "sharing_irreversible", "organization_createsandbox": "livemode_required",
            "organization_retryenablement": "sharing_enablement_running"}  # fmt: skip
-EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer")
+EVENTS = sorted(p for p in samples.EVENTS.glob("*.json") if p.stem != "authorizer" and p != samples.ENV_VARS)
 
 
 @cache
@@ -44,11 +58,12 @@ def handler(name: str) -> Function:
 
 
 def test_events_folder_matches_the_template() -> None:
-    on_disk = {p.stem: json.loads(p.read_text()) for p in samples.EVENTS.glob("*.json")}
+    on_disk = {p.stem: json.loads(p.read_text()) for p in samples.EVENTS.glob("*.json") if p != samples.ENV_VARS}
     generated = samples.sample_events()
     for event in generated.values():
         event.get("requestContext", {}).pop("requestTimeEpoch", None)
     assert on_disk == generated, "events/ is stale: run 'make events'"
+    assert json.loads(samples.ENV_VARS.read_text()) == samples.sam_env_vars(), "events/env.json is stale: run 'make events'"
 
 
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
@@ -58,12 +73,18 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     demo = admin.seed_demo()
     platform, rides = demo.accounts[0], demo.accounts[1]
     platform_who = admin.platform_principal(demo.org, platform.id, demo.pool, "test")
-    caller = platform if path.stem.startswith(("accounts", "organization")) else rides
+    caller = platform if path.stem.startswith(("accounts", "organization", "orgview", "orgprivacy")) else rides
     rentals, repairs = (next(a for a in demo.accounts if a.name == name) for name in ("Rocket Rentals", "Rocket Repairs"))
     enablement = enablements.create(platform_who, SharingEnablementCreate(accounts=[rentals.id], consent_collected=True),
                                     RequestInfo("req_seed"))  # fmt: skip
     customer = customers.create(platform_who, CustomerCreate(name="Sample"), RequestInfo("req_seed"))
     key = accounts.create_api_key(platform_who, rides.id, ApiKeyCreate(name="to revoke"))
+    if "orgkey" in path.stem:  # the organization's own keys
+        key = api_keys.create_org_key(platform_who, OrgKeyCreate(name="to roll"))
+    erased = {"id": "cer_none"}
+    if path.stem == "orgprivacy_retrieveerasure":  # another customer's erasure: the sample's customer stays
+        gone = customers.create(platform_who, CustomerCreate(name="Erased"), RequestInfo("req_seed"))
+        erased = erasure.erase(platform_who, gone["id"], CustomerErase(), RequestInfo("req_seed"))
     caller_who = platform_who if caller is platform else auth.authenticate(caller.key)
     card = payment_methods.create(caller_who, PaymentMethodCreate(type="card", card=CardInput(token="tok_visa")), RequestInfo("req_seed"))
     if not path.stem.endswith("attach"):  # everything else wants the card attached already
@@ -73,6 +94,9 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     changes = map(change_from_stream, boto3.client("dynamodb").scan(TableName=aws["EVENTS_TABLE"])["Items"])
     change = next(c for c in changes if c and c["type"] == "customer.created")
     events.publish(change)  # what the publisher does with the outbox record
+    # ... and what the organization's projector does with its organization copy
+    actor_event = events.events_for_change(change)[0][1]
+    projection.apply({"org": change["org"], "mode": change["mode"], "account": change["account"], "org_copy": True, "event": actor_event})
     profile = profiles.profile_of(caller_who, None)
     connector = profiles.create_connector(
         caller_who, profile["id"], ConnectorCreate(connector_name="test", credentials={"api_key": "sim_key_1234"})
@@ -118,6 +142,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
         ("seti_SAMPLE", setup["id"]),
         ("SESSION_KEY", checkout_secrets.session_secret(session["id"])),
         ("she_SAMPLE", enablement["id"]),
+        ("cer_SAMPLE", erased["id"]),
     ):
         text = text.replace(placeholder, value)
     event: dict[str, Any] = json.loads(text)
@@ -138,7 +163,15 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
         expected = (200, 303, 400) if path.stem == "pages_authenticate" else (200, 303)
         assert reply["statusCode"] in expected and content_type.startswith(("text/html", "text/css")), reply
         return
+    if name == "DashboardFunction":  # HTML: without a session, the sign-in page (or a redirect to it, or a refused change)
+        content_type = (reply.get("multiValueHeaders") or {}).get("Content-Type", [""])[0]
+        redirected = reply["statusCode"] == 303 and reply["multiValueHeaders"]["Location"][0].startswith("/dashboard/sign-in")
+        assert redirected or (reply["statusCode"] in (200, 403) and content_type.startswith("text/html")), reply
+        return
     body = json.loads(reply["body"])
+    if name == "OpenApiFunction":  # the API's description, no key needed
+        assert reply["statusCode"] == 200 and body["openapi"].startswith("3.1"), reply["statusCode"]
+        return
     if path.stem in REFUSED:  # what these samples ask is refused by design: the answer says why
         assert reply["statusCode"] == 400 and body["error"]["code"] == REFUSED[path.stem], body
         return
@@ -147,7 +180,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     assert body["object"] in (
         "customer", "list", "account", "api_key", "payment_method", "event", "webhook_endpoint",
         "business_profile", "connector", "payment_intent", "refund", "charge", "checkout.session", "setup_intent", "organization",
-        "sharing_enablement",
+        "sharing_enablement", "organization.customer", "customer_erasure", "customer_consent_export", "search_result",
     )  # fmt: skip
 
 

@@ -39,3 +39,77 @@ def test_the_migration_worker_has_what_it_uses_and_no_more() -> None:
     assert _granted("MigrationFunction", "DirectoryTable") == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     assert _granted("MigrationFunction", "DataTable") == MOVE_ACTIONS
     assert _granted("MigrationFunction", "EventsTable") == {"dynamodb:PutItem"}
+
+
+# Minting a key (listing and lookup items, its keyed hash), rolling it (a new key, the old one's
+# expiry or revocation) and revoking it (the lookup item deleted), for accounts' and the organization's keys.
+KEY_MANAGERS = ("AccountsFunction", "OrganizationFunction")
+KEY_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+@pytest.mark.parametrize("function", KEY_MANAGERS)
+def test_functions_that_manage_api_keys_may_mint_roll_and_revoke_them(function: str) -> None:
+    assert _granted(function, "DirectoryTable") >= KEY_ACTIONS, function
+    assert "kms:GenerateMac" in _granted(function, "LookupKey"), function
+
+
+def test_the_organization_view_reads_only_and_its_projector_writes_only_its_items() -> None:
+    # The view: reads of the data table and its indexes, an account check in the directory; no writes anywhere.
+    assert _granted("OrgViewFunction", "DataTable") == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+    assert _granted("OrgViewFunction", "DirectoryTable") == {"dynamodb:GetItem"}
+    assert _granted("OrgViewFunction", "EventsTable") == set()
+    # The projector: one BatchGetItem over the data and events tables, one transaction of puts and deletes, the account's pool.
+    assert _granted("OrgProjectorFunction", "DataTable") == {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+    assert _granted("OrgProjectorFunction", "EventsTable") == {"dynamodb:BatchGetItem", "dynamodb:PutItem"}
+    assert _granted("OrgProjectorFunction", "DirectoryTable") == {"dynamodb:GetItem"}
+
+
+def test_the_projection_queue_is_fed_by_its_rule_and_watched() -> None:
+    template = tpl.load()
+    rule = template["Resources"]["EventsToProjectionRule"]["Properties"]
+    assert rule["EventPattern"]["detail"] == {"org_copy": [True]}
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ProjectionQueue", "Arn"]}
+    queue = template["Resources"]["ProjectionQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ProjectionDLQ", "Arn"]}
+    alarm = template["Resources"]["ProjectionDLQDepthAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ProjectionDLQ", "QueueName"]}
+    events = template["Resources"]["OrgProjectorFunction"]["Properties"]["Events"]
+    assert events["Projection"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_erasure_function_can_redact_and_destroy_but_never_opens_the_vault() -> None:
+    # Redacting (UpdateItem), destroying (DeleteItem), the tombstone and the record (PutItem), its
+    # guards (ConditionCheckItem), reading by key and by the customer indexes; the change record.
+    assert _granted("OrgPrivacyFunction", "DataTable") == {"dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                                                           "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                                           "dynamodb:ConditionCheckItem"}  # fmt: skip
+    assert _granted("OrgPrivacyFunction", "index/*") == _granted("OrgPrivacyFunction", "DataTable")
+    assert _granted("OrgPrivacyFunction", "EventsTable") == {"dynamodb:PutItem"}
+    # Accounts and enablements (Query), Stripe-Account (GetItem), duplicate lists (BatchGetItem, UpdateItem, DeleteItem).
+    assert _granted("OrgPrivacyFunction", "DirectoryTable") == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+                                                                "dynamodb:UpdateItem", "dynamodb:DeleteItem"}  # fmt: skip
+    # Destroying a sealed card deletes the item holding it: no vault grant at all, not even to seal.
+    assert _granted("OrgPrivacyFunction", "VaultKey") == set() and _granted("OrgPrivacyFunction", "FingerprintKey") == set()
+    assert _granted("OrgPrivacyFunction", "LookupKey") == {"kms:GenerateMac"}
+    template = tpl.load()
+    events = tpl.resources(template, "AWS::Serverless::Function")["OrgPrivacyFunction"]["Properties"]["Events"]
+    assert {e["Properties"]["Path"] for e in events.values()} == {
+        "/v1/organization/customers/{customer}/erase", "/v1/organization/customer_erasures", "/v1/organization/customer_erasures/{erasure}",
+        "/v1/organization/customers/{customer}/consents", "/v1/organization/customers/{customer}/consents/export",
+    }  # fmt: skip
+
+
+def test_the_dashboard_has_what_its_pages_use() -> None:
+    # Its sessions (storage/dashboard_sessions.py), the key check and the switcher (directory), the
+    # organization view's reads, the changes it makes through the domain (and moves on touch), events.
+    assert _granted("DashboardFunction", "DashboardSessionsTable") == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                                                       "dynamodb:DeleteItem"}  # fmt: skip
+    assert _granted("DashboardFunction", "DirectoryTable") >= {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _granted("DashboardFunction", "DataTable") >= MOVE_ACTIONS | {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"}
+    assert _granted("DashboardFunction", "EventsTable") >= {"dynamodb:Query", "dynamodb:PutItem"}
+    # A form's change runs once per its request token (web/dashboard/replays.py): the API's idempotency records.
+    assert _granted("DashboardFunction", "IdempotencyTable") == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                                                 "dynamodb:DeleteItem"}  # fmt: skip
+    # Only the dashboard reads the sessions table.
+    others = [f for f in tpl.resources(tpl.load(), "AWS::Serverless::Function") if f != "DashboardFunction"]
+    assert all(not _granted(f, "DashboardSessionsTable") for f in others)

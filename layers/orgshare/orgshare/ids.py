@@ -50,5 +50,5 @@ def new_secret_key(mode: str, kind: str = "sk") -> str:
 
 def redact_key(secret: str) -> str:
     """How a key is shown after creation and in errors: 'sk_test_****abcd'."""
-    head = next((p for p in ("sk_live_", "sk_test_", "pk_live_", "pk_test_") if secret.startswith(p)), "")
+    head = next((p for p in ("sk_live_", "sk_test_", "pk_live_", "pk_test_", "rk_live_", "rk_test_") if secret.startswith(p)), "")
     return f"{head}****{secret[-4:]}" if len(secret) > 12 else "****"

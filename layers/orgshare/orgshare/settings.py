@@ -15,6 +15,8 @@ class Settings(BaseModel):
     data_table: str = Field(alias="DATA_TABLE")
     events_table: str = Field(alias="EVENTS_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    # Only the dashboard's function is given this table (its sign-in sessions).
+    dashboard_sessions_table: str | None = Field(default=None, alias="DASHBOARD_SESSIONS_TABLE")
     max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", gt=0)
     idempotency_ttl_seconds: int = Field(default=86_400, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
     event_retention_days: int = Field(default=30, alias="EVENT_RETENTION_DAYS", gt=0)

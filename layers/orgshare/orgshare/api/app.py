@@ -8,15 +8,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgshare.api import idempotency, request
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import ApiError, Conflict, InvalidRequest, UnrecognizedUrl
+from orgshare.errors import ApiError, Conflict, UnrecognizedUrl
 from orgshare.observability import count, logger, metrics, tracer
-from orgshare.params.common import Params, parse
+from orgshare.params.common import Params, error_for, parse
 from orgshare.storage.dynamo import ConditionFailed
 
 P = TypeVar("P", bound=Params)
@@ -42,9 +43,19 @@ class Api:
         self.resolver.exception_handler(ConditionFailed)(self._lost_race)
         self.resolver.exception_handler(Exception)(self._unexpected)
         self.resolver.not_found()(self._not_found)
+        # Before every route of every function built on this class, whichever route a later change
+        # adds: a read-only key cannot write, and only the organization's keys reach its routes.
+        self.resolver.use([self._guard])
+
+    def _guard(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        request.guard(app.current_event)
+        return next_middleware(app)
 
     def _invalid_path(self, exc: RequestValidationError) -> Response[str]:
-        return error_response(InvalidRequest(f"Invalid request: {exc.errors()[0].get('msg', 'invalid value')}", code="parameter_invalid"))
+        # A part of the URL the route could not take: told in Stripe's words, as a parameter's fault is.
+        first = dict(exc.errors()[0])
+        first["loc"] = tuple(p for p in first.get("loc", ()) if p not in ("path", "query", "body")) or ("id",)
+        return error_response(error_for(first))
 
     def _lost_race(self, _exc: ConditionFailed) -> Response[str]:
         # A concurrent write won (and the operation did not retry it itself): the client may retry.
@@ -83,14 +94,9 @@ class Api:
         shape = {"method": event.http_method, "path": event.path, "params": raw}
 
         def run() -> dict[str, Any]:
-            try:
-                return {"status": 200, "body": operation(who, parse(model, raw), info)}
-            except ApiError as error:
-                if not error.stored:
-                    raise  # nothing was written: the key stays free
-                return {"status": error.status, "body": error.body()}
+            return operation(who, parse(model, raw), info)
 
-        answer, replayed = idempotency.run(who, info.idempotency_key, shape, run, self.resolver.lambda_context)
+        answer, replayed = idempotency.answer(who, info.idempotency_key, shape, run, self.resolver.lambda_context)
         if answer["status"] >= 400:
             count("ClientErrors")
         return _json(answer["status"], answer["body"], {"Idempotent-Replayed": "true"} if replayed else None)

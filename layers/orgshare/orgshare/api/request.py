@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from orgshare.domain import auth
+from orgshare.domain.organization import access
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import AuthenticationFailed, InvalidRequest, PermissionDenied
+from orgshare.ids import redact_key
 from orgshare.params.common import Params, parse
 from orgshare.settings import get_settings
 from orgshare.wire.params import decode_body, decode_query
@@ -26,23 +28,70 @@ PUBLISHABLE_REFUSED = "This API call cannot be made with a publishable API key. 
 
 def principal(event: APIGatewayProxyEvent, *, publishable: bool = False) -> Principal:
     """The authorizer's principal, switched to another account by `Stripe-Account` (or the newer
-    `Stripe-Context`) when a platform key asks for it. A publishable key only where the route says
-    it may be used (`publishable`): what a checkout page needs, nothing else."""
+    `Stripe-Context`) when a platform or organization key asks for it. A publishable key only where
+    the route says it may be used (`publishable`): what a checkout page needs, nothing else. An
+    organization key must name an account, except on the organization's own routes."""
     context = event.request_context.authorizer.raw_event if event.request_context.authorizer else {}
     try:
         who = Principal.from_context(context)
     except (KeyError, ValueError):
         # Only reachable when a route is deployed without the authorizer: fail closed.
-        raise AuthenticationFailed(auth.NO_KEY) from None
+        raise AuthenticationFailed(auth.NO_KEY, code="api_key_missing") from None
     if who.key_type == "publishable" and not publishable:
         raise PermissionDenied(PUBLISHABLE_REFUSED, code="secret_key_required")
-    target = event.headers.get("Stripe-Account") or event.headers.get("Stripe-Context")
+    auth.refuse_expired(who, _secret(event))
+    target = named_account(event)
     if target is not None:
-        target = target.strip()
-        if not target.startswith("acct_"):
-            raise InvalidRequest("The Stripe-Account header must name an account id (acct_...).", code="account_invalid")
         who = auth.act_as(who, target, get_settings().account_cache_seconds)
+    elif who.key_scope == "organization" and not access.serves_organization(event.http_method, event.resource or event.path):
+        raise InvalidRequest(auth.ACCOUNT_NEEDED, code="stripe_context_required")
     return who
+
+
+def named_account(event: APIGatewayProxyEvent) -> str | None:
+    """The account a `Stripe-Account` or `Stripe-Context` header names (both: the same one)."""
+    named = {h: v.strip() for h in ("Stripe-Account", "Stripe-Context") if (v := event.headers.get(h)) is not None}
+    if not named:
+        return None
+    if len(set(named.values())) > 1:
+        raise InvalidRequest("The Stripe-Account and Stripe-Context headers name different accounts; send one.", code="account_invalid")
+    header, target = next(iter(named.items()))
+    if not target.startswith("acct_") or "/" in target:
+        raise InvalidRequest(f"The {header} header must name an account id (acct_...).", code="account_invalid")
+    return target
+
+
+def _secret(event: APIGatewayProxyEvent) -> str | None:
+    try:
+        return auth.secret_from_authorization(event.headers.get("Authorization"))
+    except AuthenticationFailed:
+        return None
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def guard(event: APIGatewayProxyEvent) -> None:
+    """What every route of every API function checks before its handler runs (so no route can
+    forget it, nor answer a 400 or a 404 first): a read-only key only reads, and only the
+    organization's keys (access.require_view) reach the organization's routes."""
+    refuse_read_only(event)
+    if access.organization_route(event.resource or event.path):
+        access.require_view(principal(event))
+
+
+def refuse_read_only(event: APIGatewayProxyEvent) -> None:
+    """A read-only (restricted, rk_...) key may only read. The authorizer's context carries the
+    flag only when set; any value of it counts (fail closed)."""
+    context = event.request_context.authorizer.raw_event if event.request_context.authorizer else {}
+    if "read_only" not in context or event.http_method.upper() in READ_ONLY_METHODS:
+        return
+    key = redact_key(_secret(event) or "")
+    raise PermissionDenied(
+        f"The provided key '{key}' does not have the required permissions for this endpoint on account "
+        f"'{context.get('account', '')}'. It is a read-only (restricted) key: use a secret key with write access.",
+        code="read_only_key",
+    )
 
 
 def raw_params(event: APIGatewayProxyEvent) -> dict[str, Any]:

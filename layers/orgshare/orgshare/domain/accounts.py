@@ -6,12 +6,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from orgshare.domain import api_keys
+from orgshare.domain.api_keys import mint_key, render_api_key
 from orgshare.domain.principal import Kind, Mode, Principal
-from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
-from orgshare.ids import new_id, new_secret_key, redact_key
-from orgshare.params.accounts import AccountCreate, AccountList, ApiKeyCreate, ApiKeyList
+from orgshare.errors import PermissionDenied, ResourceMissing
+from orgshare.ids import new_id
+from orgshare.params.accounts import AccountCreate, AccountList, ApiKeyCreate, ApiKeyList, ApiKeyRotate
 from orgshare.storage import directory
-from orgshare.vault.keyed_hash import API_KEY, keyed_hash
 from orgshare.wire.lists import list_object, page
 
 
@@ -32,26 +33,6 @@ def render_account(record: dict[str, Any], mode: str = "test") -> dict[str, Any]
         "shared_pool": record["kind"] != "standard" or bool(joined),
         "default_profile": record.get("default_profile"),
     }
-
-
-def render_api_key(record: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
-    rendered = {
-        "id": record["id"],
-        "object": "api_key",
-        "account": record["account"],
-        "livemode": record["mode"] == "live",
-        "name": record.get("name"),
-        "type": record.get("type", "secret"),
-        "redacted": record["redacted"],
-        "created": record["created"],
-        "expires_at": record.get("expires_at"),
-        "revoked": record.get("revoked_at") is not None,
-    }
-    if record.get("publishable"):
-        rendered["publishable_key"] = record["publishable"]
-    elif secret is not None:
-        rendered["secret"] = secret  # shown once, at creation
-    return rendered
 
 
 def _require_platform(principal: Principal) -> None:
@@ -79,27 +60,6 @@ class NewOrganization:
     keys: dict[Mode, str]
 
 
-def _mint_key(
-    org: str, account: str, mode: Mode, name: str | None, expires_at: int | None, key_type: str = "secret"
-) -> tuple[dict[str, Any], str]:
-    publishable = key_type == "publishable"
-    secret = new_secret_key(mode, "pk" if publishable else "sk")
-    record = {
-        "id": new_id("key"),
-        "org": org,
-        "account": account,
-        "mode": mode,
-        "type": key_type,
-        "name": name,
-        "redacted": redact_key(secret),
-        "publishable": secret if publishable else None,  # no secret: shown whenever it is listed
-        "created": int(time.time()),
-        "expires_at": expires_at,
-    }
-    directory.create_api_key(record, keyed_hash(API_KEY, secret))
-    return record, secret
-
-
 def create_organization(name: str, platform_name: str | None = None) -> NewOrganization:
     """A new organization, its shared pool, its platform account and a test and a live key."""
     now = int(time.time())
@@ -115,7 +75,7 @@ def create_organization(name: str, platform_name: str | None = None) -> NewOrgan
     profile = default_profile(org, platform["id"])
     platform["default_profile"] = profile["id"]
     directory.create_organization({"id": org, "name": name, "created": now, "shared_pool": platform["pool"]}, platform, profile)
-    keys: dict[Mode, str] = {mode: _mint_key(org, platform["id"], mode, "bootstrap", None)[1] for mode in ("test", "live")}
+    keys: dict[Mode, str] = {mode: mint_key(org, platform["id"], mode, "bootstrap", None)[1] for mode in ("test", "live")}
     return NewOrganization(org, render_account(platform), keys)
 
 
@@ -165,12 +125,11 @@ def list_accounts(principal: Principal, params: AccountList, url: str) -> dict[s
 def create_api_key(principal: Principal, account: str, params: ApiKeyCreate) -> dict[str, Any]:
     _require_platform(principal)
     _account_in_org(principal, account)
-    if params.expires_at is not None and params.expires_at <= time.time():
-        raise InvalidRequest("expires_at must be in the future.", code="parameter_invalid", param="expires_at")
+    api_keys.check_expiry(params.expires_at)
     if params.type == "publishable":  # one per account and mode: the new one replaces the old
         for old in _active_keys(principal, account, "publishable"):
             directory.revoke_api_key(old, int(time.time()))
-    record, secret = _mint_key(principal.org, account, principal.mode, params.name, params.expires_at, params.type)
+    record, secret = mint_key(principal.org, account, principal.mode, params.name, params.expires_at, params.type)
     return render_api_key(record, secret)
 
 
@@ -182,19 +141,18 @@ def _active_keys(principal: Principal, account: str, key_type: str) -> list[dict
 def list_api_keys(principal: Principal, account: str, params: ApiKeyList, url: str) -> dict[str, Any]:
     _require_platform(principal)
     _account_in_org(principal, account)
-    records, has_more = page(
-        params,
-        lambda limit, after, before, desc: directory.list_api_keys(
-            principal.org, account, limit=limit, after=after, before=before, descending=desc
-        ),
-    )
-    return list_object(url, [render_api_key(r) for r in records], has_more)
+    return api_keys.list_keys(principal, account, params, url)
+
+
+def rotate_api_key(principal: Principal, account: str, key_id: str, params: ApiKeyRotate) -> dict[str, Any]:
+    """Rolls a key of the account (see api_keys.rotate_key): a new secret, the old one retired now or at expires_at."""
+    _require_platform(principal)
+    _account_in_org(principal, account)
+    return api_keys.rotate_key(principal, account, key_id, params)
 
 
 def revoke_api_key(principal: Principal, account: str, key_id: str) -> dict[str, Any]:
     """Revokes a key of the caller's mode; revoking one twice is a 404, as deleting twice is."""
     _require_platform(principal)
-    record = directory.get_api_key(principal.org, account, key_id)
-    if record is None or record["mode"] != principal.mode or not directory.revoke_api_key(record, int(time.time())):
-        raise ResourceMissing("api_key", key_id)
-    return {"id": key_id, "object": "api_key", "deleted": True}
+    _account_in_org(principal, account)
+    return api_keys.revoke_key(principal, account, key_id)

@@ -22,7 +22,7 @@ NO_KEY = (
 def secret_from_authorization(header: str | None) -> str:
     """The secret key of a `Bearer sk_...` or HTTP Basic (key as user) Authorization header."""
     if not header or not header.strip():
-        raise AuthenticationFailed(NO_KEY)
+        raise AuthenticationFailed(NO_KEY, code="api_key_missing")
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and value:
@@ -31,26 +31,35 @@ def secret_from_authorization(header: str | None) -> str:
         try:
             user = base64.b64decode(value, validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError):
-            raise AuthenticationFailed("Invalid Basic authorization header.") from None
+            raise AuthenticationFailed("Invalid Basic authorization header.", code="api_key_invalid") from None
         if user:
             return user
-    raise AuthenticationFailed(NO_KEY)
+    raise AuthenticationFailed(NO_KEY, code="api_key_missing")
+
+
+_PREFIXES = ("sk_test_", "sk_live_", "pk_test_", "pk_live_", "rk_test_", "rk_live_")
 
 
 def authenticate(secret: str, now: float | None = None) -> Principal:
-    """Resolves a secret key: one read for the key, one for its account."""
+    """Resolves a secret key: one read for the key, one for its account (for an organization's
+    key, the platform account, which stands for the organization until a request names another)."""
     invalid = AuthenticationFailed(f"Invalid API Key provided: {redact_key(secret)}", code="api_key_invalid")
-    mode = secret[3:7] if secret.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")) else None
+    mode = secret[3:7] if secret.startswith(_PREFIXES) else None
     if mode not in MODES or len(secret) > 200:
         raise invalid
     record = directory.get_api_key_by_hash(keyed_hash(API_KEY, secret))
     if record is None or record["mode"] != mode:
         raise invalid
+    organization = record.get("scope") == "organization"
+    read_only = bool(record.get("read_only"))
+    # The prefix says what the key is (rk_: restricted, read-only); a key whose record says otherwise is no key of ours.
+    if secret.startswith("rk_") != read_only or (read_only and not organization):
+        raise invalid
     expires_at = record.get("expires_at")
     if expires_at is not None and expires_at <= (now if now is not None else time.time()):
         raise AuthenticationFailed(f"Expired API Key provided: {redact_key(secret)}", code="api_key_expired")
-    account = directory.get_account(record["org"], record["account"])
-    if account is None:
+    account = directory.get_account(record["org"], str(record["platform"]) if organization else record["account"])
+    if account is None or (organization and account["kind"] != "platform"):
         raise invalid
     return Principal(
         org=record["org"],
@@ -61,8 +70,17 @@ def authenticate(secret: str, now: float | None = None) -> Principal:
         key_id=record["key_id"],
         key_account=account["id"],
         key_type="publishable" if secret.startswith("pk_") else "secret",
+        key_scope="organization" if organization else "account",
+        read_only=read_only,
+        key_expires_at=float(expires_at) if expires_at is not None else None,
         **joining(account, record["mode"]),
     ).resolved()
+
+
+def refuse_expired(principal: Principal, secret: str | None, now: float | None = None) -> None:
+    """The authorizer's answer is cached for a while: a key that expired since is refused all the same."""
+    if principal.key_expires_at is not None and principal.key_expires_at <= (time.time() if now is None else now):
+        raise AuthenticationFailed(f"Expired API Key provided: {redact_key(secret or '')}", code="api_key_expired")
 
 
 _account_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
@@ -83,16 +101,24 @@ def cached_account(org: str, account: str, max_age: float) -> dict[str, Any] | N
     return found
 
 
+ACCOUNT_NEEDED = (
+    "An organization API key acts for the account a request names: send the Stripe-Context header "
+    "(or Stripe-Account) with the id of an account of your organization (acct_...)."
+)
+
+
 def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal:
-    """The principal a `Stripe-Account: acct_...` header asks for: only a platform key, and only
-    for an account of its own organization."""
-    if target == principal.account and principal.key_type == "secret":
+    """The principal a `Stripe-Account` / `Stripe-Context: acct_...` header asks for: the platform's
+    key or an organization key (not already acting for one), and only for an account of its own
+    organization."""
+    if target == principal.account and principal.key_type == "secret" and principal.key_scope == "account":
         return principal
     denied = PermissionDenied(
         f"The provided key does not have access to account '{target[:64]}' (or that account does not exist).",
         code="account_invalid",
     )
-    if not principal.is_platform_key:
+    organization_key = principal.key_scope == "organization" and not principal.on_behalf and principal.key_type == "secret"
+    if not (principal.is_platform_key or organization_key):
         raise denied
     account = cached_account(principal.org, target, cache_seconds)
     if account is None:
@@ -105,6 +131,10 @@ def act_as(principal: Principal, target: str, cache_seconds: float) -> Principal
         mode=principal.mode,
         key_id=principal.key_id,
         key_account=principal.key_account,
+        key_scope=principal.key_scope,
+        read_only=principal.read_only,
+        key_expires_at=principal.key_expires_at,
+        named_account=organization_key,
         **joining(account, principal.mode),
     ).resolved()
 

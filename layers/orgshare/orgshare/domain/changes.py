@@ -12,6 +12,12 @@ from orgshare.settings import get_settings
 # "pool": every account of the pool gets an event (a shared field changed);
 # "account": only the acting account does (a per-account field changed).
 Audience = Literal["pool", "account"]
+Actor = dict[str, str | None]
+
+
+def event_actor(actor: Actor | None) -> Actor | None:
+    """What an event (sent to an account's webhooks) says of the actor: who, not with which key."""
+    return {"type": actor.get("type"), "account": actor.get("account")} if actor else None
 
 
 def change_record(
@@ -22,7 +28,10 @@ def change_record(
     *,
     audience: Audience,
     previous_attributes: dict[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
+    """`actor`: who acted, when it is not the principal's own key (an organization operation that
+    writes as the account owning the data)."""
     now = int(time.time())
     return {
         "id": new_id("chg"),
@@ -36,6 +45,7 @@ def change_record(
         "object": obj,
         "previous_attributes": previous_attributes,
         "request": {"id": request.id, "idempotency_key": request.idempotency_key},
+        "actor": actor or principal.actor(),
         "created": now,
         "expires_at": now + get_settings().event_retention_days * 86_400,
     }

@@ -15,9 +15,9 @@ from orgshare.domain import payment_methods
 from orgshare.domain.principal import Principal
 from orgshare.errors import ResourceMissing
 from orgshare.ids import id_time_ms, new_id
-from orgshare.params.events import Range
 from orgshare.params.payments import ChargeList, ChargeRefundList, ChargeRetrieve, RefundList
 from orgshare.storage import charges as store
+from orgshare.wire.id_ranges import id_bounds, within
 from orgshare.wire.lists import check_expand, list_object, page
 
 # refunds are always shown and balance_transaction is always null: expanding them is accepted, as Stripe does.
@@ -25,7 +25,6 @@ EXPANDABLE = ("refunds", "balance_transaction")
 REFUNDS_SHOWN = 10  # a charge shows its newest refunds; /v1/charges/{id}/refunds pages through them all
 CARD_FIELDS = ("brand", "last4", "exp_month", "exp_year", "funding", "country", "fingerprint")
 _NO_DETAILS = "The bank did not return any further details with this decline."
-_MAX_MS = 62**8 - 1  # the largest time an id can hold
 # Fields of Stripe's Charge that nothing here fills (no fees, transfers, disputes, receipts, Radar): null, as Stripe shows them.
 _NULL = ("application", "application_fee", "application_fee_amount", "balance_transaction", "calculated_statement_descriptor",
          "failure_balance_transaction", "fraud_details", "on_behalf_of", "receipt_email", "receipt_number", "receipt_url", "review",
@@ -93,27 +92,14 @@ def load(principal: Principal, charge: str, param: str = "id") -> dict[str, Any]
     return found
 
 
+def by_ids(principal: Principal, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The caller's account's charges among `ids`, rendered (one batch read); others are left out."""
+    return {c: render(item) for c, item in store.get_charges(principal.org, principal.account, principal.mode, ids).items()}
+
+
 def retrieve(principal: Principal, charge: str, params: ChargeRetrieve) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
     return render(load(principal, charge))
-
-
-def _bound(ms: int, fill: str) -> str:
-    """A charge id at `ms`, below (fill "0") or above (fill "z") every real id of that millisecond."""
-    return new_id("ch", min(max(ms, 0), _MAX_MS))[:-16] + fill * 16
-
-
-def _id_bounds(created: Range | None) -> tuple[str | None, str | None]:
-    """Exclusive id bounds for a created range: ids are time-sortable, so the range is a key range."""
-    if created is None:
-        return None, None
-    lowest = max((v for v in (created.gte, None if created.gt is None else created.gt + 1) if v is not None), default=None)
-    highest = min((v for v in (created.lte, None if created.lt is None else created.lt - 1) if v is not None), default=None)
-    # after: the last id of the millisecond before `lowest`; before: the first id of the second after `highest`.
-    return (
-        _bound(lowest * 1000 - 1, "z") if lowest is not None else None,
-        _bound((highest + 1) * 1000, "0") if highest is not None else None,
-    )
 
 
 def list_charges(principal: Principal, params: ChargeList, url: str) -> dict[str, Any]:
@@ -121,7 +107,7 @@ def list_charges(principal: Principal, params: ChargeList, url: str) -> dict[str
     account and customer), or the account's by month; `created` narrows the key range itself."""
     check_expand(params.expand, EXPANDABLE, in_list=True)
     org, account, mode = principal.org, principal.account, principal.mode
-    low, high = _id_bounds(params.created)
+    low, high = id_bounds("ch", params.created)
     now_ms = int(time.time() * 1000)
 
     def read(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
@@ -135,27 +121,11 @@ def list_charges(principal: Principal, params: ChargeList, url: str) -> dict[str
         newest_ms = min(now_ms, id_time_ms(high) or 0) if high else now_ms
         return store.list_charges(org, account, mode, limit=limit, after=after, before=before, oldest_ms=oldest_ms, now_ms=newest_ms)
 
-    def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
-        """Reads from the near end of the range (the cursor or the created bound, whichever is
-        tighter) and stops at its far end; only the customer filter of an intent's charges (a
-        handful of attempts) is applied after the read."""
-        if descending:
-            before = min(b for b in (before, high) if b) if before or high else None
-        else:
-            after = max(a for a in (after, low) if a) if after or low else None
-        found: list[dict[str, Any]] = []
-        while True:
-            got = read(limit, after, before, descending)
-            for charge in got:
-                if (low and charge["id"] <= low) or (high and charge["id"] >= high):
-                    return found  # past the far end of the created range: nothing further is in it
-                if not (params.payment_intent and params.customer) or charge.get("customer") == params.customer:
-                    found.append(charge)
-            if len(found) >= limit or len(got) < limit:
-                return found[:limit]
-            after, before = (after, got[-1]["id"]) if descending else (got[-1]["id"], before)
+    def keep(charge: dict[str, Any]) -> bool:
+        # Only the customer filter of an intent's charges (a handful of attempts) is applied after the read.
+        return not (params.payment_intent and params.customer) or charge.get("customer") == params.customer
 
-    found, has_more = page(params, fetch)
+    found, has_more = page(params, within(read, keep, low, high))
     return list_object(url, [render(c) for c in found], has_more)
 
 

@@ -15,6 +15,7 @@ from orgshare.errors import Conflict, InvalidRequest, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
 from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerUpdate
 from orgshare.params.payment_methods import PaymentMethodRetrieve
+from orgshare.storage import customer_search as search_index
 from orgshare.storage import customers as store
 from orgshare.storage import keys
 from orgshare.storage import payment_methods as payment_methods_store
@@ -137,7 +138,8 @@ def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -
         shared["overlays"] = {principal.account}
     customer = render(shared, overlay, principal.livemode)
     change = change_record(principal, request, "customer.created", customer, audience="pool")
-    store.save(principal.scope, shared, {principal.account: overlay} if overlay else {}, change, expected_version=None)
+    indexed = search_index.writes(principal.scope, cus, {}, search_index.slots(shared, principal.account, overlay))
+    store.save(principal.scope, shared, {principal.account: overlay} if overlay else {}, change, expected_version=None, extra=indexed)
     return customer
 
 
@@ -200,8 +202,15 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
             audience="pool" if shared_changed else "account",
             previous_attributes=previous,
         )
+        # The search index items in step, in the same transaction (the version guards them too).
+        indexed = search_index.writes(
+            principal.scope, cus, search_index.slots(shared, principal.account, overlay),
+            search_index.slots(new_shared, principal.account, new_overlay),
+        )  # fmt: skip
         try:
-            store.save(principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"])
+            store.save(
+                principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"], extra=indexed
+            )
         except ConditionFailed:
             continue  # another write landed between our read and write: read again
         return _expanded(principal, after, params.expand)
@@ -224,10 +233,15 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
         detaches = [
             w for i in items if i["sk"].startswith(("PM#", "XPM#")) for w in payment_methods_store.detach_writes(principal.scope, i)
         ]
+        # Every account's search index items go too: with it when they fit its transaction, else
+        # right after it (until then they name a tombstone, which a search drops).
+        unindexed = search_index.deletes(items)
+        room = max(MAX_TRANSACTION_ITEMS - 2 - len(overlays) - len(detaches), 0)
         try:
-            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"], extra=detaches)
+            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"], extra=detaches + unindexed[:room])
         except ConditionFailed:
             continue
+        search_index.delete_now(unindexed[room:])
         return render(tombstone, None, principal.livemode)
     raise Conflict("This customer is being changed by another request; please retry.")
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from orgshare import messaging
 from orgshare.domain import customers
+from orgshare.domain.changes import event_actor
+from orgshare.domain.organization import access
 from orgshare.domain.principal import Principal
 from orgshare.errors import ResourceMissing
 from orgshare.ids import ALPHABET
@@ -81,6 +83,8 @@ def events_for_change(change: dict[str, Any]) -> list[tuple[str, dict[str, Any]]
             "pending_webhooks": 0,
             "request": change["request"],
             "type": change["type"],
+            # orgshare's: who acted (the organization, for an account, when it acted on its behalf).
+            "actor": event_actor(change.get("actor")),
         }))  # fmt: skip
     return events
 
@@ -113,7 +117,7 @@ def publish(change: dict[str, Any]) -> int:
 def _owner(principal: Principal) -> str:
     """Whose events a caller sees: its own account's, or (a platform key not acting for an
     account) the organization's one-per-change copies."""
-    return ORG_OWNER if principal.is_platform_key else principal.account
+    return ORG_OWNER if access.can_view(principal) else principal.account
 
 
 def _matches(event: dict[str, Any], params: EventList) -> bool:
@@ -150,7 +154,7 @@ def list_events(principal: Principal, params: EventList, url: str) -> dict[str, 
 
 
 def _visible_event(principal: Principal, event: str) -> dict[str, Any]:
-    owners = [principal.account, ORG_OWNER] if principal.is_platform_key else [principal.account]
+    owners = [principal.account, ORG_OWNER] if access.can_view(principal) else [principal.account]
     found = store.get_event(principal.org, principal.mode, owners, event)
     if found is None:
         raise ResourceMissing("event", event)

@@ -357,12 +357,12 @@ def usage(principal: Principal, pm: str, params: PaymentMethodUsageList, url: st
     saved it. For the account that saved the card and for the platform. A charge entry's id is
     its charge's, which is what the list's cursors take."""
     item, _ = _load(principal, pm)
-    platform = principal.is_platform_key or principal.key_account != principal.account  # acting via Stripe-Account
+    platform = principal.is_platform_key or principal.on_behalf  # acting via Stripe-Account / Stripe-Context
     if item["owner"] != principal.account and not platform:
         raise PermissionDenied("Only the account that saved this card, or the platform, can see its usage.", code="usage_not_permitted")
     charge_fields = ("object", "payment_method", "charge", "payment_intent", "account", "connector", "connector_name", "profile",
-                     "customer", "amount", "currency", "status", "created")  # fmt: skip
-    consent_fields = ("object", "payment_method", "account", "customer", "checkout_session", "text", "created")
+                     "customer", "amount", "currency", "status", "created", "actor")  # fmt: skip
+    consent_fields = ("object", "payment_method", "account", "customer", "checkout_session", "text", "created", "actor")
 
     def fetch(limit: int, after: str | None, before: str | None, descending: bool) -> list[dict[str, Any]]:
         return payments_store.usage_of(principal.scope, pm, limit=limit, after=after, before=before, descending=descending)

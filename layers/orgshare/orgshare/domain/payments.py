@@ -1,5 +1,6 @@
-"""PaymentIntents (refunds are in refunds.py). A payment belongs to the account that made it and runs through
-that account's connector; the card may have been saved by any account of the pool.
+"""PaymentIntents (refunds are in refunds.py, the list in payment_intent_lists.py). A payment belongs to
+the account that made it and runs through that account's connector; the card may have been saved by
+any account of the pool.
 
 Confirming is one connector call and one transaction (the intent, its charge (domain/charges.py),
 the card's usage record, the events, and for setup_future_usage the card's attachment). The
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from orgshare.connectors import Card, ChargeResult, Connector, ConnectorAuthFailed, ProcessorFailed
+from orgshare.currencies import check_amount
 from orgshare.domain import charges, payment_methods, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.migration import handover
@@ -28,7 +30,6 @@ from orgshare.params.payments import (
     PaymentIntentCapture,
     PaymentIntentConfirm,
     PaymentIntentCreate,
-    PaymentIntentList,
     PaymentIntentRetrieve,
     PaymentIntentUpdate,
     PaymentMethodData,
@@ -37,12 +38,12 @@ from orgshare.storage import charges as charges_store
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payments as store
 from orgshare.storage.dynamo import ConditionFailed
-from orgshare.wire.currencies import check_amount
-from orgshare.wire.lists import check_expand, list_object, narrowed, page
+from orgshare.wire.lists import check_expand
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_capture", "requires_action")
-PRIVATE_FIELDS = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "reference", "charge_reference", "refund_count")
+PRIVATE_FIELDS = ("org", "account", "mode", "version", "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "reference", "charge_reference",
+                  "refund_count", "erasure")  # fmt: skip
 EXPANDABLE = ("latest_charge",)
 
 
@@ -150,7 +151,7 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
         "id": intent_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "version": 1,
         "amount": params.amount, "amount_capturable": 0, "amount_received": 0, "amount_refunded": 0, "currency": currency,
         "capture_method": params.capture_method, "client_secret": f"{intent_id}_secret_{new_id('cs')[3:]}",
-        "confirmation_method": "automatic", "created": int(time.time()), "customer": params.customer,
+        "confirmation_method": "automatic", "created": (id_time_ms(intent_id) or 0) // 1000, "customer": params.customer,
         "description": params.description, "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None},
         "payment_method": method[0]["id"] if method else None, "payment_method_types": ["card"],
         "setup_future_usage": params.setup_future_usage, "profile": profile,
@@ -271,8 +272,7 @@ def _settle(
     """The processor's answer committed in one transaction: the intent, its charge (a declined one
     too, as Stripe keeps it) with the card's usage record, an attachment for setup_future_usage,
     and the events, in Stripe's order; a decline raised after it is stored."""
-    intent_id, customer = intent["id"], intent.get("customer")
-    now = int(time.time())
+    intent_id, customer, now = intent["id"], intent.get("customer"), int(time.time())
     new = {
         **intent,
         "version": intent["version"] + 1,
@@ -295,7 +295,7 @@ def _settle(
         usage = {"object": "payment_method_usage", "payment_method": method["id"], "charge": charge["id"], "payment_intent": intent_id,
                  "account": principal.account, "connector": record["id"], "connector_name": record["connector_name"],
                  "profile": intent["profile"], "customer": customer, "amount": intent["amount"], "currency": intent["currency"],
-                 "status": result.status, "created": now}  # fmt: skip
+                 "status": result.status, "created": now, "actor": principal.actor()}  # fmt: skip
         writes += [store.usage_put(principal.scope, method["id"], usage), *charges_store.charge_puts(charge)]
         if new.get("setup_future_usage") and customer and method.get("customer") != customer:
             attach, attached = payment_methods.attach_plan(principal, method, customer, request)
@@ -387,14 +387,3 @@ def cancel(principal: Principal, intent_id: str, params: PaymentIntentCancel, re
     except ConditionFailed:
         raise Conflict("This PaymentIntent was changed by another request; please retry.") from None
     return _expanded(principal, new, params.expand)
-
-
-def list_intents(principal: Principal, params: PaymentIntentList, url: str) -> dict[str, Any]:
-    check_expand(params.expand, EXPANDABLE, in_list=True)
-
-    def batch(limit: int, after: str | None, before: str | None) -> list[dict[str, Any]]:
-        return store.list_intents(principal.org, principal.account, principal.mode, limit=limit, after=after, before=before,
-                                  oldest_ms=id_time_ms(principal.account) or 0, now_ms=int(time.time() * 1000))  # fmt: skip
-
-    intents, has_more = page(params, narrowed(batch, {"customer": params.customer} if params.customer else {}))
-    return list_object(url, charges.expand_intents(principal, [render(i) for i in intents], params.expand), has_more)

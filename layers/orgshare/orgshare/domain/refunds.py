@@ -97,7 +97,7 @@ def create(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
     record = {"id": refund_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "amount": 0,
               "currency": intent["currency"], "charge": intent["latest_charge"], "payment_intent": intent["id"], "reason": params.reason,
               "metadata": {k: v for k, v in (params.metadata or {}).items() if v is not None}, "created": int(time.time()),
-              "status": "pending"}  # fmt: skip
+              "status": "pending", "actor": principal.actor()}  # fmt: skip
     amount = _claim(principal, intent, params.amount, record, param)
     failure: Exception | None = None
     try:

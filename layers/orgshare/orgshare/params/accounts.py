@@ -42,3 +42,15 @@ class ApiKeyCreate(Params):
 
 class ApiKeyList(ListParams):
     pass
+
+
+MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600  # how long a rolled key may keep working, as Stripe's "roll key" offers
+
+
+class ApiKeyRotate(Params):
+    # When the old key stops working (a unix time, at most 7 days ahead); without it, at once.
+    expires_at: Annotated[WireInt, Field(gt=0)] | None = None
+
+
+class ApiKeyRetrieve(Params):
+    pass

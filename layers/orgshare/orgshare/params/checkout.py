@@ -59,7 +59,9 @@ class CheckoutSessionCreate(Params):
     saved_payment_method_options: SavedPaymentMethodOptions | None = None
     payment_intent_data: PaymentIntentData | None = None
     payment_method_types: list[Literal["card"]] | None = None
-    ui_mode: str = "hosted_page"
+    # Stripe's newer name for payment_method_types (stripe-python 16 types only this one); card only, like it.
+    allowed_payment_method_types: list[Literal["card"]] | None = None
+    ui_mode: Annotated[str, Field(json_schema_extra={"enum": list(UI_MODES)})] = "hosted_page"
     success_url: Url | None = None
     cancel_url: Url | None = None
     return_url: Url | None = None
@@ -110,6 +112,7 @@ class SetupIntentCreate(Params):
     confirm: bool = False
     usage: Literal["on_session", "off_session"] = "off_session"
     payment_method_types: list[Literal["card"]] | None = None
+    allowed_payment_method_types: list[Literal["card"]] | None = None  # Stripe's newer name for the same
     description: Unsettable[str] = Field(None, max_length=1000)
     metadata: Metadata = None
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from orgshare.currencies import invalid_currency
 from orgshare.errors import InvalidRequest
 
 
@@ -38,7 +39,7 @@ def _wire_int(value: Any) -> Any:
         return int(value)
     if value is None:
         return value
-    raise PydanticCustomError("int_type", "Input should be an integer")
+    raise PydanticCustomError("int_type", "must be an integer")
 
 
 # Every integer parameter: `WireInt`, constrained with Annotated[WireInt, Field(...)].
@@ -52,7 +53,7 @@ def _wire_bool(value: Any) -> Any:
         return value
     if value in ("true", "false"):
         return value == "true"
-    raise PydanticCustomError("bool_type", "Input should be true or false")
+    raise PydanticCustomError("bool_type", "must be true or false")
 
 
 # A boolean that confirms something that cannot be undone: strict.
@@ -108,27 +109,93 @@ class Address(BaseModel):
     state: Unsettable[str] = Field(None, max_length=500)
 
 
-def _param_path(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("function-after", "function-before")]
+# Every code a parameter fault is told with (tests/unit/test_error_wording.py holds every model to it).
+VALIDATION_CODES = frozenset({"parameter_missing", "parameter_unknown", "parameter_invalid_integer", "parameter_invalid_empty",
+                              "parameter_invalid", "currency_invalid", "email_invalid", "url_invalid", "parameters_exclusive"})  # fmt: skip
+# Names pydantic gives the arms of a union in an error's location; none of them is a parameter.
+_TYPE_TAGS = frozenset({"str", "int", "bool", "float", "list", "dict", "none", "bytes", "decimal"})
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _param_path(loc: tuple[int | str, ...], given: Any) -> str:
+    """An error's location as Stripe names a parameter: `line_items[0][price_data][currency]`.
+    Parts that name no parameter (a union arm, a validator) are left out; a part the request holds
+    at that place is always a parameter, whatever it looks like (a metadata key)."""
+    parts: list[str] = []
+    for part in loc:
+        present = isinstance(given, dict) and part in given
+        if isinstance(part, int) or present or (_FIELD.fullmatch(part) and part not in _TYPE_TAGS):
+            parts.append(str(part))
+        if isinstance(given, dict):
+            given = given.get(part)
+        elif isinstance(given, list) and isinstance(part, int) and 0 <= part < len(given):
+            given = given[part]
+        else:
+            given = None
     head, *rest = parts or ["body"]
     return head + "".join(f"[{p}]" for p in rest)
 
 
-def _error_for(error: Any) -> InvalidRequest:
-    param = _param_path(
-        tuple(p for p in error["loc"] if not str(p).startswith(("union[", "nullable[", "literal[", "constrained-str", "str", "dict[")))
-    )
-    kind = error["type"]
+def _choices(expected: str) -> str:
+    # pydantic's "'a', 'b' or 'c'" as Stripe words it: "a, b, or c".
+    names = re.findall(r"'([^']*)'", expected)
+    return ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 2 else " or ".join(names)
+
+
+_BOUNDS = {"less_than_equal": ("le", "less than or equal to"), "less_than": ("lt", "less than"),
+           "greater_than_equal": ("ge", "greater than or equal to"), "greater_than": ("gt", "greater than")}  # fmt: skip
+# A value of the wrong kind. The value itself is never echoed (it may be a card number or a
+# secret); the parameter is named.
+_KINDS = {"int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer", "bool_parsing": "true or false",
+          "bool_type": "true or false", "string_type": "a string", "list_type": "an array", "tuple_type": "an array",
+          "set_type": "an array", "dict_type": "a hash (an object)", "model_type": "a hash (an object)",
+          "model_attributes_type": "a hash (an object)", "float_parsing": "a number", "float_type": "a number"}  # fmt: skip
+
+
+def error_for(error: Any, given: Any = None) -> InvalidRequest:
+    """One pydantic error as the Stripe error a client sees: Stripe's message and code, and the
+    bracketed parameter; never pydantic's own wording. `given`: the request's parameters."""
+    param = _param_path(tuple(error["loc"]), given)
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+
+    def invalid(message: str, code: str = "parameter_invalid") -> InvalidRequest:
+        return InvalidRequest(message, code=code, param=param)
+
     if kind == "extra_forbidden":
-        return InvalidRequest(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
+        return invalid(f"Received unknown parameter: {param}", "parameter_unknown")
     if kind == "missing":
-        return InvalidRequest(f"Missing required param: {param}.", code="parameter_missing", param=param)
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return InvalidRequest(f"Invalid integer: {param}", code="parameter_invalid_integer", param=param)
-    if kind == "string_pattern_mismatch" and param.endswith("email"):
-        return InvalidRequest(f"Invalid email address for {param}.", code="email_invalid", param=param)
-    message = error.get("msg", "invalid value").removeprefix("Value error, ")
-    return InvalidRequest(f"Invalid {param}: {message}", code="parameter_invalid", param=param)
+        return invalid(f"Missing required param: {param}.", "parameter_missing")
+    if value == "":
+        return invalid(
+            f"You passed an empty string for '{param}'. We assume empty values are an attempt to unset a parameter; however "
+            f"'{param}' cannot be unset. You should remove '{param}' from your request or supply a non-empty value.",
+            "parameter_invalid_empty",
+        )  # fmt: skip
+    if param.rsplit("[", 1)[-1].rstrip("]") == "currency" and kind.startswith("string"):
+        return invalid_currency(value, param)
+    if kind in _KINDS:
+        code = "parameter_invalid_integer" if _KINDS[kind] == "an integer" else "parameter_invalid"
+        return invalid(f"Invalid {param}: must be {_KINDS[kind]}.", code)
+    if kind in _BOUNDS:
+        bound, words = _BOUNDS[kind]
+        return invalid(f"This value must be {words} {ctx.get(bound)}.")
+    if kind in ("string_too_long", "string_too_short", "too_long", "too_short"):
+        most = kind.endswith("long")
+        limit = ctx.get("max_length" if most else "min_length")
+        unit = "characters" if kind.startswith("string") else "items"
+        return invalid(f"Invalid {param}: must be at {'most' if most else 'least'} {limit} {unit}.")
+    if kind in ("literal_error", "enum"):
+        return invalid(f"Invalid {param}: must be one of {_choices(str(ctx.get('expected', '')))}")
+    if kind == "string_pattern_mismatch":
+        if param.endswith("email"):
+            return invalid(f"Invalid email address for {param}.", "email_invalid")
+        return invalid(f"Invalid {param}: it is not in the expected format.")
+    if kind.startswith("url"):
+        return invalid(f"Invalid URL for {param}.", "url_invalid")
+    if kind == "value_error":
+        # Our own validators' sentences (a ValueError's message), not pydantic's.
+        return invalid(f"Invalid {param}: {str(ctx.get('error') or error.get('msg', '')).removeprefix('Value error, ')}")
+    return invalid(f"Invalid value for {param}.")
 
 
 def parse(model: type[P], params: dict[str, Any]) -> P:
@@ -136,4 +203,4 @@ def parse(model: type[P], params: dict[str, Any]) -> P:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        raise _error_for(exc.errors()[0]) from None
+        raise error_for(exc.errors()[0], params) from None

@@ -61,3 +61,11 @@ class CustomerRetrieve(Params):
 
 class CustomerList(ListParams):
     email: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+
+
+class CustomerSearch(Params):
+    """GET /v1/customers/search: `page` is the `next_page` of the previous answer."""
+
+    query: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    limit: Annotated[WireInt, Field(ge=1, le=100)] = 10
+    page: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None

@@ -100,13 +100,14 @@ class PaymentIntentRetrieve(Params):
     pass
 
 
-class PaymentIntentList(ListParams):
-    customer: Id | None = None
-
-
 def _exact(value: Any) -> Any:
     # created=<int> means that very second, as Stripe reads it.
     return {"gte": value, "lte": value} if isinstance(value, int | str) and not isinstance(value, bool) else value
+
+
+class PaymentIntentList(ListParams):
+    customer: Id | None = None
+    created: Annotated[Range | None, BeforeValidator(_exact)] = None
 
 
 class ChargeRetrieve(Params):

@@ -53,8 +53,35 @@ def locate(session: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def customer_refs_pk(org: str, account: str, mode: str, customer: str) -> str:
+    """An account's checkout sessions and setup intents for one customer (pointers: sk `CS#<id>`,
+    `SI#<id>`): what an erasure redacts, found by key."""
+    return f"{keys.account_prefix(org, account, mode)}#CUSREF#{customer}"
+
+
+def _customer_refs(writes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A pointer under its customer for every session or setup intent among `writes` that has one,
+    written in the same transaction (a Put of a few bytes, the same each time it is written again).
+    Here rather than in each caller, so no session or setup intent with a customer goes unlisted."""
+    refs: dict[tuple[str, str], dict[str, Any]] = {}
+    for write in writes:
+        item = write.get("Put", {}).get("Item", {})
+        sort_key, customer = item.get("sk", {}).get("S"), item.get("customer", {}).get("S")
+        if sort_key not in (keys.CHECKOUT_SESSION_SK, keys.SETUP_INTENT_SK) or not customer:
+            continue
+        pk = customer_refs_pk(item["org"]["S"], item["account"]["S"], item["mode"]["S"], customer)
+        sk = f"{sort_key}#{item['id']['S']}"
+        refs[(pk, sk)] = {"Put": {"TableName": _table(), "Item": {**key(pk, sk), "id": item["id"]}}}
+    return list(refs.values())
+
+
 def commit(writes: list[dict[str, Any]], changes: list[dict[str, Any]]) -> None:
-    transact([*writes, *(change_put(c) for c in changes)])
+    transact([*writes, *_customer_refs(writes), *(change_put(c) for c in changes)])
+
+
+def customer_refs(org: str, account: str, mode: str, customer: str, *, limit: int, after: str | None) -> list[dict[str, Any]]:
+    """Up to `limit` pointers to the account's sessions and setup intents for a customer, after sort key `after`."""
+    return query_range(_table(), ("pk", customer_refs_pk(org, account, mode, customer)), "sk", after=after, descending=False, limit=limit)
 
 
 def get_session(org: str, account: str, mode: str, session: str) -> dict[str, Any] | None:

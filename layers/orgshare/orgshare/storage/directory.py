@@ -97,8 +97,10 @@ def list_accounts(org: str, *, limit: int, after: str | None, before: str | None
     )
 
 
-def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
-    """The listing item (for the account's key list) and the lookup item (for the authorizer)."""
+def _key_puts(record: dict[str, Any], secret_hash: str) -> list[dict[str, Any]]:
+    """The listing item (for the owner's key list) and the lookup item (for the authorizer). An
+    organization's keys are listed under the owner ORG; their lookup says which account (the
+    platform) they start from."""
     listing = {**record, "secret_hash": secret_hash}
     lookup = {
         "key_id": record["id"],
@@ -106,13 +108,59 @@ def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
         "account": record["account"],
         "mode": record["mode"],
         "expires_at": record.get("expires_at"),
+        **{field: record[field] for field in ("scope", "read_only", "platform") if record.get(field) is not None},
     }
-    transact(
-        [
-            put_if_absent(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
-            put_if_absent(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
+    return [
+        put_if_absent(keys.org_pk(record["org"]), keys.key_listing_sk(record["account"], record["id"]), listing),
+        put_if_absent(keys.key_lookup_pk(secret_hash), keys.KEY_LOOKUP_SK, lookup),
+    ]
+
+
+def create_api_key(record: dict[str, Any], secret_hash: str) -> None:
+    transact(_key_puts(record, secret_hash))
+
+
+def rotate_api_key(old: dict[str, Any], new: dict[str, Any], secret_hash: str, old_expires_at: int | None, now: int) -> bool:
+    """The new key, and the old one revoked now (`old_expires_at` None) or expiring then, together;
+    False if the old one was revoked meanwhile (nothing written)."""
+    listing_key = key(keys.org_pk(old["org"]), keys.key_listing_sk(old["account"], old["id"]))
+    lookup_key = key(keys.key_lookup_pk(old["secret_hash"]), keys.KEY_LOOKUP_SK)
+    if old_expires_at is None:
+        retire = [
+            _update(listing_key, "SET revoked_at = :at, rotated_to = :new", {":at": now, ":new": new["id"]}),
+            {"Delete": {"TableName": _table(), "Key": lookup_key, "ConditionExpression": "attribute_exists(pk)"}},
         ]
-    )
+    else:
+        retire = [
+            _update(listing_key, "SET expires_at = :exp, rotated_to = :new", {":exp": old_expires_at, ":new": new["id"]}),
+            {
+                "Update": {
+                    "TableName": _table(),
+                    "Key": lookup_key,
+                    "UpdateExpression": "SET expires_at = :exp",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":exp": to_value(old_expires_at)},
+                }
+            },
+        ]
+    try:
+        transact([*_key_puts(new, secret_hash), *retire])
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _update(item_key: dict[str, Any], expression: str, values: dict[str, Any]) -> dict[str, Any]:
+    """An update of a key's listing item that is neither revoked nor rolled already."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": item_key,
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at) AND attribute_not_exists(rotated_to)",
+            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
+        }
+    }
 
 
 def get_api_key_by_hash(secret_hash: str) -> dict[str, Any] | None:

@@ -22,9 +22,19 @@ def intent_key(org: str, account: str, mode: str, intent: str) -> dict[str, Any]
     return key(keys.payment_intent_pk(org, account, mode, intent), keys.PAYMENT_INTENT_SK)
 
 
+BY_CUSTOMER_INDEX = "by_field"
+
+
+def intents_by_customer_pk(org: str, account: str, mode: str, customer: str) -> str:
+    """An account's payment intents for one customer (the second index): what an erasure redacts."""
+    return f"{keys.account_prefix(org, account, mode)}#PI#C#{customer}"
+
+
 def intent_put(intent: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
     org, account, mode = intent["org"], intent["account"], intent["mode"]
-    index = {"gsi1pk": keys.payment_intents_by_month_pk(org, account, mode, month_of(intent["id"])), "gsi1sk": intent["id"]}
+    index: dict[str, Any] = {"gsi1pk": keys.payment_intents_by_month_pk(org, account, mode, month_of(intent["id"])), "gsi1sk": intent["id"]}
+    customer = intent.get("customer")
+    index |= {"gsi2pk": intents_by_customer_pk(org, account, mode, customer), "gsi2sk": intent["id"]} if customer else {"gsi2pk": None}
     return versioned_put(_table(), {**to_item({**intent, **index}), **intent_key(org, account, mode, intent["id"])}, expected_version)
 
 
@@ -100,10 +110,22 @@ def get_refund(org: str, account: str, mode: str, refund: str) -> dict[str, Any]
 def list_intents(
     org: str, account: str, mode: str, *, limit: int, after: str | None, before: str | None, oldest_ms: int, now_ms: int
 ) -> list[dict[str, Any]]:
-    """The account's payment intents with ids strictly between after and before, by month bucket."""
+    """The account's payment intents with ids strictly between after and before, by month bucket,
+    reading only the months from `oldest_ms` to `now_ms` (a created range narrows both)."""
     return query_months(
         _table(), ("gsi1pk", lambda month: keys.payment_intents_by_month_pk(org, account, mode, month)), "gsi1sk", index="by_created",
         after=after, before=before, oldest_ms=oldest_ms, now_ms=now_ms, limit=limit,
+    )  # fmt: skip
+
+
+def customer_intents(
+    org: str, account: str, mode: str, customer: str, *, limit: int, after: str | None, before: str | None = None, descending: bool = False
+) -> list[dict[str, Any]]:
+    """Up to `limit` of the account's payment intents for one customer with ids strictly between
+    the cursors, oldest first (or newest, `descending`): one Query of the customer's index."""
+    return query_range(
+        _table(), ("gsi2pk", intents_by_customer_pk(org, account, mode, customer)), "gsi2sk", index=BY_CUSTOMER_INDEX,
+        after=after, before=before, descending=descending, limit=limit,
     )  # fmt: skip
 
 

@@ -20,6 +20,9 @@ from orgshare.vault.sealing import kms
 API_KEY = "api_key"
 IDEMPOTENCY = "idempotency"
 CHECKOUT_SESSION = "checkout_session"
+# The dashboard: a session cookie's token is found by this hash; its CSRF token is derived from it.
+DASHBOARD_SESSION = "dashboard_session"
+DASHBOARD_CSRF = "dashboard_csrf"
 
 _derived: dict[str, bytes] = {}
 _lock = threading.Lock()

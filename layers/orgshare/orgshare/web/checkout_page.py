@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from orgshare.currencies import ZERO_DECIMAL
 from orgshare.domain import auth, payment_methods, payments, setup_intents
 from orgshare.domain.checkout import completion, confirmation, secrets, sessions
 from orgshare.domain.principal import Principal, RequestInfo
@@ -18,7 +19,6 @@ from orgshare.params.payment_methods import CustomerPaymentMethodList
 from orgshare.settings import get_settings
 from orgshare.storage import checkout as checkout_store
 from orgshare.web.render import Page, origin, page, security_headers
-from orgshare.wire.currencies import ZERO_DECIMAL
 
 SAVE_TEXT = "Save my card for future payments. It will also be available to {organization}'s other businesses."
 

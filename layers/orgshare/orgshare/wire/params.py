@@ -14,6 +14,7 @@ from orgshare.errors import InvalidRequest, PayloadTooLarge
 
 _MAX_DEPTH = 6  # Stripe nests at most a few levels; a deeper body is malformed, not something to recurse into
 _NOT_UTF8 = "The request parameters must be valid UTF-8."
+_BODY = "request_body_invalid"  # the body as a whole could not be read (a parameter's fault has that parameter's code)
 
 
 def _strict_utf8(string: str | None, charset: Any = None, kind: Any = None) -> str | None:
@@ -25,7 +26,7 @@ def _strict_utf8(string: str | None, charset: Any = None, kind: Any = None) -> s
     try:
         return unquote_to_bytes(string.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidRequest(_NOT_UTF8) from None
+        raise InvalidRequest(_NOT_UTF8, code="parameter_invalid") from None
 
 
 _OPTIONS = DecodeOptions(
@@ -38,7 +39,7 @@ def _check_json(value: Any, depth: int = 0) -> None:
     """JSON bodies obey the same bounds as forms: at most _MAX_DEPTH levels, and text that is
     valid Unicode (JSON escapes can spell lone surrogates, which no store can keep)."""
     if depth > _MAX_DEPTH:
-        raise InvalidRequest(f"The request body nests deeper than {_MAX_DEPTH} levels.")
+        raise InvalidRequest(f"The request body nests deeper than {_MAX_DEPTH} levels.", code=_BODY)
     if isinstance(value, dict):
         for k, v in value.items():
             _check_json(k, depth)
@@ -50,7 +51,7 @@ def _check_json(value: Any, depth: int = 0) -> None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidRequest(_NOT_UTF8) from None
+            raise InvalidRequest(_NOT_UTF8, code="parameter_invalid") from None
 
 
 def decode_query(query: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def _decode_form(text: str) -> dict[str, Any]:
     try:
         decoded = decode(text, _OPTIONS)
     except (ValueError, IndexError) as exc:
-        raise InvalidRequest(f"Invalid request parameters: {exc}") from exc
+        raise InvalidRequest(f"Invalid request parameters: {exc}", code="parameter_invalid") from exc
     return dict(decoded)
 
 
@@ -76,20 +77,20 @@ def decode_body(raw: str | None, *, is_base64: bool, content_type: str, max_byte
         try:
             data = base64.b64decode(raw, validate=True)
         except binascii.Error as exc:
-            raise InvalidRequest("The request body could not be decoded.") from exc
+            raise InvalidRequest("The request body could not be decoded.", code=_BODY) from exc
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"The request body is larger than the {max_bytes} bytes allowed.", code="request_too_large")
     try:
         text = data.decode()
     except UnicodeDecodeError as exc:
-        raise InvalidRequest("The request body must be UTF-8.") from exc
+        raise InvalidRequest("The request body must be UTF-8.", code=_BODY) from exc
     if content_type.split(";")[0].strip().lower() == "application/json":
         try:
             body = json.loads(text)
         except (ValueError, RecursionError):
-            raise InvalidRequest("Invalid JSON received in the request body.") from None
+            raise InvalidRequest("Invalid JSON received in the request body.", code=_BODY) from None
         if not isinstance(body, dict):
-            raise InvalidRequest("The JSON request body must be an object.")
+            raise InvalidRequest("The JSON request body must be an object.", code=_BODY)
         _check_json(body)
         return body
     return _decode_form(text)

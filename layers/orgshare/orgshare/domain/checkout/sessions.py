@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from orgshare.currencies import check_amount
 from orgshare.domain import customers as customers_domain
 from orgshare.domain.changes import change_record
 from orgshare.domain.checkout import secrets
@@ -21,7 +22,6 @@ from orgshare.params.checkout import CheckoutSessionCreate, CheckoutSessionLineI
 from orgshare.params.customers import CustomerRetrieve
 from orgshare.storage import checkout as store
 from orgshare.storage.dynamo import ConditionFailed
-from orgshare.wire.currencies import check_amount
 from orgshare.wire.lists import list_object, narrowed, page
 
 MIN_LIFETIME, MAX_LIFETIME = 30 * 60, 24 * 3600  # Stripe's bounds for expires_at, and its default

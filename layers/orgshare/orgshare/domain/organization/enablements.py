@@ -10,8 +10,9 @@ from typing import Any
 from orgshare import messaging
 from orgshare.domain.migration import enablement_view
 from orgshare.domain.migration.worker import stalled, start_message, starts_at
+from orgshare.domain.organization import access
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
+from orgshare.errors import InvalidRequest, ResourceMissing
 from orgshare.ids import id_time_ms, new_id
 from orgshare.observability import logger
 from orgshare.params.organization import MAX_ENABLEMENT_ACCOUNTS, SharingDuplicateList, SharingEnablementCreate, SharingEnablementList
@@ -30,11 +31,9 @@ IRREVERSIBLE = "Sharing cannot be turned off once it is enabled: an account that
 
 
 def require_platform(principal: Principal) -> None:
-    if not principal.is_platform_key:
-        raise PermissionDenied(
-            "Only the platform's own secret key can use the organization's API (without a Stripe-Account header).",
-            code="platform_api_key_required",
-        )
+    """The organization's API: the platform key or an organization key (writes of a read-only key
+    are refused before any route runs; see api.request.refuse_read_only)."""
+    access.require_view(principal)
 
 
 def _check_accounts(principal: Principal, wanted: list[str] | None) -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orgshare.domain import accounts, profiles
+from orgshare.domain.organization import access
 from orgshare.domain.organization.enablements import require_platform
 from orgshare.domain.organization.view import shares
 from orgshare.domain.principal import Principal
@@ -50,8 +51,9 @@ class _Sandbox:
 
 
 def _live_organization(principal: Principal) -> dict[str, Any]:
-    """The caller's organization, if it may be copied: only by its platform's own live secret key."""
-    require_platform(principal)
+    """The caller's organization, if it may be copied: only by its platform's own live secret key
+    (a sandbox's answer holds new secret keys)."""
+    access.require_platform_key(principal)
     org = directory.get_organization(principal.org) or {"id": principal.org, "name": None}
     if org.get("sandbox_of"):
         raise InvalidRequest(

@@ -7,7 +7,7 @@ from typing import Any
 
 from orgshare.domain.customers import SHARED_FIELDS
 from orgshare.domain.migration import enablement_view
-from orgshare.domain.organization.enablements import require_platform
+from orgshare.domain.organization import access
 from orgshare.domain.principal import Principal
 from orgshare.storage import directory
 from orgshare.storage import enablements as enablements_store
@@ -22,7 +22,7 @@ def shares(record: dict[str, Any], mode: str) -> bool:
 
 
 def retrieve(principal: Principal) -> dict[str, Any]:
-    require_platform(principal)
+    access.require_view(principal)
     org = directory.get_organization(principal.org) or {"id": principal.org, "name": None, "created": 0}
     records = directory.list_accounts(principal.org, limit=_MAX_ACCOUNTS, after=None, before=None, descending=False)
     accounts = []

@@ -56,11 +56,20 @@ CURRENCIES = ZERO_DECIMAL | frozenset(
 MAX_AMOUNT = 99_999_999
 
 
+def invalid_currency(value: object, param: str = "currency") -> InvalidRequest:
+    """Any currency we cannot take (unknown, the wrong length, not a string) is told the same way."""
+    shown = value[:12] if isinstance(value, str) else "(not a string)"
+    return InvalidRequest(
+        f"Invalid currency: {shown}. orgshare currently supports these currencies: {', '.join(sorted(CURRENCIES))}.",
+        code="currency_invalid", param=param,
+    )  # fmt: skip
+
+
 def check_amount(amount: int, currency: str, param: str = "amount") -> str:
     """The lower-case currency, if it is known and the amount is positive and not too large."""
     code = currency.lower()
     if code not in CURRENCIES:
-        raise InvalidRequest(f"Invalid currency: {currency}.", code="currency_invalid", param="currency")
+        raise invalid_currency(currency)
     if amount <= 0:
         raise InvalidRequest("Amount must be a positive integer in the currency's smallest unit.", code="amount_too_small", param=param)
     if amount > MAX_AMOUNT:
