@@ -254,6 +254,7 @@ def update(principal: Principal, pm: str, params: PaymentMethodUpdate, request: 
 def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: RequestInfo) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
     if pm in TEST_TOKENS:  # pm_card_visa and friends: a new card from the test card, then attach it
+        _attachable_customer(principal, params.customer)  # first: a refused attach must not leave the new card behind
         pm = create(principal, PaymentMethodCreate(type="card", card=CardInput(token=pm)), request)["id"]
 
     def attempt() -> dict[str, Any]:
@@ -275,6 +276,16 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
         return attached
 
     return _retrying(attempt)
+
+
+def _attachable_customer(principal: Principal, customer: str) -> None:
+    """404 unless `customer` is a live customer of the caller's pool (moved there first if its
+    account is switching to the shared pool), as attaching checks again in its transaction."""
+    shared, _ = customers_store.get(principal.scope, customer, principal.account)
+    if shared is None and handover.ensure_customer(principal, customer):
+        shared, _ = customers_store.get(principal.scope, customer, principal.account)
+    if shared is None or shared.get("deleted") or "moved_to" in shared:
+        raise ResourceMissing("customer", customer, param="customer")
 
 
 def _attached(item: dict[str, Any], customer: str) -> dict[str, Any]:
