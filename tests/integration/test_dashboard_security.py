@@ -209,6 +209,16 @@ def test_sign_out_ends_the_session(local_system: LocalSystem, platform_browser: 
     assert all(old["orgshare_dashboard"] not in json.dumps(i) for i in local_system.dynamodb().scan(TableName=sessions_table)["Items"])
 
 
+def test_signing_in_again_ends_the_session_the_browser_had(local_system: LocalSystem, platform_browser: Browser) -> None:
+    old = dict(platform_browser.cookies)
+    assert platform_browser.sign_in(local_system.accounts["Rocket Rides"].key).status == 303
+    assert platform_browser.get("/dashboard").status in (200, 303)  # the new session: Rides' own pages
+    assert platform_browser.cookies["orgshare_dashboard"] != old["orgshare_dashboard"]
+    copied = Browser(local_system.url, cookies=old)  # a copy of the first cookie: no longer the platform's session
+    assert copied.get("/dashboard").status == 303
+    assert (copied.seen[-1].header("Location") or "").startswith("/dashboard/sign-in")
+
+
 def test_revoking_the_key_ends_its_sessions(local_system: LocalSystem) -> None:
     account, platform_key = local_system.accounts["Rocket Platform"].id, local_system.accounts["Rocket Platform"].key
     form = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -105,9 +105,10 @@ def cookie(event: APIGatewayProxyEvent, name: str) -> str | None:
 
 def set_cookie(event: APIGatewayProxyEvent, name: str, value: str, max_age: int) -> str:
     """A Set-Cookie value: script cannot read it, no other site's request carries it, only the
-    dashboard's paths get it, and over https only when the site is served over https."""
+    dashboard's paths get it (under the site's root: API Gateway's stage, a base path), and over
+    https only when the site is served over https."""
     secure = "; Secure" if is_https(event) else ""
-    return f"{name}={value}; Path=/dashboard; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    return f"{name}={value}; Path={root(event)}/dashboard; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
 
 
 def form(event: APIGatewayProxyEvent) -> dict[str, str]:

@@ -142,7 +142,7 @@ def show(account: str, intent: str) -> Response[str]:
     charge = found.get("latest_charge") if isinstance(found.get("latest_charge"), dict) else None
     refundable = (charge["amount_captured"] - charge["amount_refunded"]) if charge and found["status"] == "succeeded" else 0
     return layout.render(visit, "payment.html", account=account, title=f"Payment {layout.money(found['amount'], found['currency'])}",
-                         payment=found, charge=charge, refundable=refundable, error=visit.query.get("error"))  # fmt: skip
+                         payment=found, charge=charge, refundable=refundable)  # fmt: skip
 
 
 @router.post("/dashboard/a/<account>/payments/<intent>/refund")

@@ -53,7 +53,8 @@ def once(visit: Visit, who: Principal, form: dict[str, str], operation: Callable
     token = form.get(FIELD) or None
     params = {k: v for k, v in form.items() if k not in _NOT_FINGERPRINTED}
     request = {"method": "POST", "path": visit.path, "params": params}
-    key = _KEY_PREFIX + token if token else None
+    # Bound to the signed-in key too: another session acting for the same account never meets this record.
+    key = f"{_KEY_PREFIX}{visit.principal.key_id}_{token}" if token else None
     try:
         answer, _ = idempotency.answer(who, key, request, operation, visit.lambda_context)
     except IdempotencyFailed:

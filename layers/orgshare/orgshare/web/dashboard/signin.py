@@ -51,6 +51,9 @@ def submit() -> Response[str]:
         # One message for every refusal: which keys exist is not for the sign-in form to say.
         return _form_page(401, error="That key did not work. Use a secret key (sk_... or rk_...) that has not expired or been revoked.",
                           next_path=next_path)  # fmt: skip
+    previous = sessions.load(guard.cookie(event, guard.COOKIE))
+    if previous is not None:
+        sessions.sign_out(previous)  # signing in again ends the session this browser had: no copy of its cookie lives on
     target = guard.root(event) + (next_path or "/dashboard")
     headers = {"Location": target, "Cache-Control": "no-store",
                "Set-Cookie": guard.set_cookie(event, guard.COOKIE, token, sessions.ABSOLUTE_SECONDS)}  # fmt: skip
