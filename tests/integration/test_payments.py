@@ -354,3 +354,14 @@ def test_a_card_that_needs_authentication_is_declined_when_the_customer_is_not_t
         assert charger.v1.payment_intents.cancel(present.id).status == "canceled"
         # The merchant that saved it, with the customer in its checkout, is asked for authentication too.
         assert saver.v1.payment_intents.create(params=paying).status == "requires_action"
+
+
+def test_stripe_python_16s_allowed_payment_method_types_is_accepted(local_system: LocalSystem) -> None:
+    rides = local_system.client("Rocket Rides")
+    paying: Any = {"amount": 700, "currency": "eur", "allowed_payment_method_types": ["card"], "payment_method": "pm_card_visa"}
+    paying["confirm"] = True
+    intent = rides.v1.payment_intents.create(params=paying)
+    assert intent.status == "succeeded" and intent.payment_method_types == ["card"]
+    with pytest.raises(stripe.InvalidRequestError) as other:
+        rides.v1.payment_intents.create(params={"amount": 700, "currency": "eur", "allowed_payment_method_types": ["sepa_debit"]})
+    assert other.value.param == "allowed_payment_method_types[0]"

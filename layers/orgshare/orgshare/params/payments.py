@@ -61,6 +61,7 @@ class PaymentIntentCreate(Params):
     payment_method: Id | None = None
     payment_method_data: PaymentMethodData | None = None
     payment_method_types: list[Literal["card"]] | None = None
+    allowed_payment_method_types: list[Literal["card"]] | None = None  # Stripe's newer name for the same (stripe-python 16)
     confirm: bool = False
     # Stripe's: the customer is not in the checkout flow (true, or "one_off" / "recurring"); only with confirm.
     off_session: bool | Literal["one_off", "recurring"] | None = None
