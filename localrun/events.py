@@ -58,6 +58,7 @@ BODIES = {
     ("POST", "/v1/payment_intents/{intent}/capture"): "amount_to_capture=2000",
     ("POST", "/v1/payment_intents/{intent}/cancel"): "cancellation_reason=requested_by_customer",
     ("POST", "/v1/refunds"): "payment_intent=pi_SAMPLE&amount=500",
+    ("POST", "/v1/refunds/{refund}"): "metadata[note]=sample",
     ("POST", "/v1/checkout/sessions"): (
         "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=7500"
         "&line_items[0][price_data][product_data][name]=Ride+service&line_items[0][quantity]=1"

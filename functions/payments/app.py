@@ -22,6 +22,7 @@ from orgshare.params.payments import (
     PaymentIntentUpdate,
     RefundCreate,
     RefundList,
+    RefundUpdate,
 )
 
 api = Api()
@@ -108,6 +109,13 @@ def list_refunds() -> Response[str]:
 def retrieve_refund(refund: str) -> Response[str]:
     who, params = api.read(PaymentIntentRetrieve)
     return api.ok(expansion.run(who, "refund", params, lambda _p: refunds.retrieve(who, refund)))
+
+
+@app.post("/v1/refunds/<refund>")
+def update_refund(refund: str) -> Response[str]:
+    return api.write(
+        RefundUpdate, lambda who, params, info: expansion.run(who, "refund", params, lambda p: refunds.update(who, refund, p, info))
+    )
 
 
 lambda_handler = api.handler()

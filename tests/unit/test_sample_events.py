@@ -103,7 +103,7 @@ def test_handler_answers_its_sample_event(aws: dict[str, str], path: Path, monke
     )
     # The intent each payments event needs: confirmed for capture (manual), refunds and its charge, unconfirmed otherwise.
     confirmed = path.stem in ("payments_capture", "payments_createrefund", "payments_listrefunds", "payments_retrieverefund",
-                              "payments_retrievecharge", "payments_listchargerefunds")  # fmt: skip
+                              "payments_updaterefund", "payments_retrievecharge", "payments_listchargerefunds")  # fmt: skip
     intent_params = {"amount": 2000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": confirmed}
     if path.stem == "payments_capture":
         intent_params["capture_method"] = "manual"

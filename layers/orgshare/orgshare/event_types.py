@@ -24,6 +24,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "charge.failed",
     "charge.refunded",
     "refund.created",
+    "refund.updated",
     "setup_intent.created",
     "setup_intent.requires_action",
     "setup_intent.setup_failed",

@@ -17,9 +17,9 @@ from orgshare.domain import charges, profiles
 from orgshare.domain.changes import change_record
 from orgshare.domain.payments import PRIVATE_FIELDS, load
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import InvalidRequest, ProcessorUnavailable, ResourceMissing
+from orgshare.errors import Conflict, InvalidRequest, ProcessorUnavailable, ResourceMissing
 from orgshare.ids import new_id
-from orgshare.params.payments import RefundCreate, RefundList
+from orgshare.params.payments import RefundCreate, RefundList, RefundUpdate
 from orgshare.storage import charges as charges_store
 from orgshare.storage import payments as store
 from orgshare.storage.dynamo import ConditionFailed
@@ -128,6 +128,42 @@ def retrieve(principal: Principal, refund_id: str) -> dict[str, Any]:
     if found is None:
         raise ResourceMissing("refund", refund_id)
     return render(found)
+
+
+def _metadata_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's previous_attributes.metadata: the keys that changed, with their old values ("" if new)."""
+    return {k: old.get(k, "") for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+
+def update(principal: Principal, refund_id: str, params: RefundUpdate, request: RequestInfo) -> dict[str, Any]:
+    """Its metadata, on the refund and on its copy inside the charge, with `refund.updated`, in one
+    transaction guarded by the refund's version (a lost race is judged again from a fresh read)."""
+    check_expand(params.expand, ())
+    for _ in range(_RECORD_ATTEMPTS):
+        found = store.get_refund(principal.org, principal.account, principal.mode, refund_id)
+        if found is None:
+            raise ResourceMissing("refund", refund_id)
+        if found["status"] == "pending":  # its creation still writes it: an update now could be overwritten
+            raise Conflict("This refund is still being processed; please retry.")
+        old = found.get("metadata") or {}
+        new = dict(found)
+        if "metadata" in params.given():
+            merged = {**old, **params.metadata} if params.metadata is not None else {}
+            new["metadata"] = {k: v for k, v in merged.items() if v is not None}
+        changed = _metadata_changes(old, new.get("metadata") or {})
+        refund = render(new)
+        if not changed:
+            return refund  # nothing changed: nothing to write, no event
+        version = int(found.get("version") or 0)
+        new["version"] = version + 1
+        charge_of = {"org": principal.org, "account": principal.account, "mode": principal.mode, "latest_charge": found["charge"]}
+        change = change_record(principal, request, "refund.updated", refund, audience="account", previous_attributes={"metadata": changed})
+        try:
+            store.commit([store.refund_update(new, version), charges_store.charge_update(charge_of, refund=refund)], [change])
+            return refund
+        except ConditionFailed:
+            continue
+    raise Conflict("This refund was changed by another request; please retry.")
 
 
 def list_refunds(principal: Principal, params: RefundList, url: str) -> dict[str, Any]:

@@ -148,6 +148,12 @@ class RefundCreate(Params):
         return self
 
 
+class RefundUpdate(Params):
+    """Stripe's refund update: only its metadata changes."""
+
+    metadata: Metadata = None
+
+
 class RefundList(ListParams):
     """A payment intent's refunds or a charge's (both: the charge's, if it is the intent's)."""
 

@@ -79,6 +79,16 @@ def refund_put(refund: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"TableName": _table(), "Item": {**to_item(refund), **own}}}
 
 
+def refund_update(refund: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    """The refund replaced only if still at `expected_version` (a refund written before versions
+    were kept counts as version 0), so concurrent updates never lose each other's metadata."""
+    put = refund_put(refund)["Put"]
+    unversioned = " OR attribute_not_exists(version)" if expected_version == 0 else ""
+    put["ConditionExpression"] = f"attribute_exists(pk) AND (version = :v{unversioned})"
+    put["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
+    return {"Put": put}
+
+
 def usage_put(scope: PoolScope, payment_method: str, usage: dict[str, Any]) -> dict[str, Any]:
     return {
         "Put": {
