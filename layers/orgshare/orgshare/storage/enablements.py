@@ -179,7 +179,7 @@ def advance(
     transact(writes)
 
 
-def _email_key(email: str) -> str:
+def email_key(email: str) -> str:
     # A fixed-length sort key however long or unusual the address (the address itself is the
     # item's attribute, in clear as on the customer: the digest hides nothing and needs no key).
     return hashlib.sha256(email.encode()).hexdigest()[:32]
@@ -188,7 +188,7 @@ def _email_key(email: str) -> str:
 def add_duplicate(org: str, mode: str, enablement: str, email: str, customers: list[str]) -> None:
     """Records that these customers of the pool share `email` (idempotent: a set of ids)."""
     client().update_item(
-        TableName=_table(), Key=key(keys.org_pk(org), keys.duplicate_sk(mode, enablement, _email_key(email))),
+        TableName=_table(), Key=key(keys.org_pk(org), keys.duplicate_sk(mode, enablement, email_key(email))),
         UpdateExpression="SET email = :email ADD customers :ids",
         ExpressionAttributeValues={":email": {"S": email}, ":ids": {"SS": customers}},
     )  # fmt: skip

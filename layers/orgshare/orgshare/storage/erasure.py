@@ -8,12 +8,12 @@ what the tables hold, and nothing is counted twice."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
 from orgshare.storage.dynamo import batch_get, key, query_range, to_item, to_value, transact
+from orgshare.storage.enablements import email_key
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -183,14 +183,10 @@ def kept_consents(org: str, mode: str, customer: str) -> list[dict[str, Any]]:
 
 # Duplicates a sharing enablement found (in the directory): kept by a digest of the email, so an
 # erasure finds the ones naming its customer by key, knowing the email it erases.
-def _email_key(email: str) -> str:
-    return hashlib.sha256(email.encode()).hexdigest()[:32]  # as storage/enablements.py keys them
-
-
 def duplicates_naming(org: str, mode: str, enablements: list[str], email: str, customer: str) -> list[dict[str, Any]]:
     """The duplicate records of these enablements that list the customer under `email`."""
     table = get_settings().directory_table
-    wanted = [key(keys.org_pk(org), keys.duplicate_sk(mode, e, _email_key(email))) for e in enablements]
+    wanted = [key(keys.org_pk(org), keys.duplicate_sk(mode, e, email_key(email))) for e in enablements]
     found = [f for start in range(0, len(wanted), 100) for f in batch_get(table, wanted[start : start + 100], consistent=True)]
     return [f for f in found if customer in (f.get("customers") or set())]
 
