@@ -19,14 +19,12 @@ from typing import Any
 
 import stripe
 
-from bench import dashboard, migration, org_view
+from bench import dashboard, migration, org_view, throughput
 from bench.counting import dynamodb_calls, kms_calls
-from localrun.localstripe import launch as launch_localstripe
 from orgshare.params.customers import CustomerRetrieve
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_RUNS = 7
-MIX_ROUNDS = 200  # each round: one create and two retrieves
 
 
 def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> list[tuple[str, Counter[str], Counter[str]]]:
@@ -212,16 +210,6 @@ def confirms_per_second(url: str, key: str, rounds: int = 100) -> float:
     return rounds / (time.perf_counter() - started)
 
 
-def requests_per_second(url: str, key: str) -> float:
-    client = stripe.StripeClient(key, base_addresses={"api": url}, max_network_retries=0)
-    started = time.perf_counter()
-    for i in range(MIX_ROUNDS):
-        cus = client.v1.customers.create(params={"name": f"Mix {i}", "email": f"mix{i}@example.com"})
-        client.v1.customers.retrieve(cus.id)
-        client.v1.customers.retrieve(cus.id)
-    return 3 * MIX_ROUNDS / (time.perf_counter() - started)
-
-
 def main() -> None:
     import logging
 
@@ -283,21 +271,11 @@ def main() -> None:
     print("  (end to end on the local system, the event path running beside it in the same process; each confirm is")
     print("   one DynamoDB transaction plus the test connector's call, see the round trips above)")
 
-    localstripe, localstripe_url = launch_localstripe()
-    try:
-        ours_rps = requests_per_second(url, fresh["Rocket Rides"])
-        theirs_rps = requests_per_second(localstripe_url, "sk_test_bench")
-    finally:
-        localstripe.terminate()
-        localstripe.wait(timeout=10)
-    print(f"\nRequests per second, stripe SDK, one client, {MIX_ROUNDS} x (create + 2 retrieves)")
-    print(f"  orgshare local system : {ours_rps:8.1f} req/s  (moto over HTTP behind it, idempotency and authorizer included)")
-    print(f"  localstripe           : {theirs_rps:8.1f} req/s  (in-memory, no auth, no persistence layer)")
-    print(f"  ratio                 : {ours_rps / theirs_rps:8.2f}x")
-    print("  note: every DynamoDB call is an HTTP request to moto on a new connection (moto's server closes each one),")
-    print("  and the event path shares the process; the ratio is the local system's, not a deployment's.")
     server.shutdown()
     moto.stop()
+
+    # Servers and clients in processes of their own, once this process's local system has stopped.
+    print("\n" + "\n".join(throughput.report(throughput.measure())))
 
     print(migration.heading(migrated))
     for line in migration.report(migrated):

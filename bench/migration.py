@@ -304,10 +304,8 @@ def _environment() -> None:
 def _accelerate_moto() -> None:
     """moto's DynamoDB in this process fit for tens of thousands of items (see the module's doc)."""
     from moto.core.botocore_stubber import BotocoreStubber
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
 
-    from localrun import moto_transactions
+    from localrun import moto_queries, moto_transactions
 
     moto_transactions.install()
     turn = threading.RLock()
@@ -329,63 +327,7 @@ def _accelerate_moto() -> None:
 
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
-    # Index keys ever written, by (attribute, value): a superset of the items an index Query can
-    # match (moto's own loop still checks each one), as an item's partition is for a table Query.
-    def index_keys(table: Any) -> dict[Any, set[Any]]:
-        found: dict[Any, set[Any]] | None = table.__dict__.get("_bench_index")
-        if found is None:
-            found = table.__dict__["_bench_index"] = {}
-            table.__dict__["_bench_attrs"] = {k["AttributeName"] for i in table.all_indexes() for k in i.schema if k["KeyType"] == "HASH"}
-            for held in table.items.values():
-                for item in held.values() if table.range_key_attr else [held]:
-                    remember(table, item)
-        return found
-
-    def remember(table: Any, item: Any) -> None:
-        if item is None:
-            return
-        keys = index_keys(table)
-        for attr in table.__dict__["_bench_attrs"]:
-            value = item.attrs.get(attr)
-            if value is not None:
-                keys.setdefault((attr, value), set()).add((item.hash_key, item.range_key))
-
-    put = Table.put_item
-
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        item = put(self, *args, **kwargs)
-        remember(self, item)
-        return item
-
-    update = DynamoDBBackend.update_item
-
-    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        item = update(self, table_name, *args, **kwargs)
-        remember(self.get_table(table_name), item)
-        return item
-
-    query = Table.query
-
-    def narrowed_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name:
-            attr = next(k["AttributeName"] for k in self.get_index(index_name).schema if k["KeyType"] == "HASH")
-            value = next((v for a, v in kwargs.get("hash_key_conditions") or [] if a == attr), hash_key)
-            found = (self.get_item(h, r) if r is not None else self.items.get(h) for h, r in index_keys(self).get((attr, value), ()))
-            candidates = [i for i in found if i is not None]
-        elif self.range_key_attr:
-            candidates = list(self.items.get(hash_key, {}).values())
-        else:
-            candidates = [self.items[hash_key]] if hash_key in self.items else []
-        self.all_items = lambda: candidates
-        try:
-            return query(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.put_item = put_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
-    Table.query = narrowed_query  # type: ignore[method-assign]
+    moto_queries.install()  # a Query walks only what it names, as in the local system
 
 
 def _moto_items(table: str) -> Any:
@@ -814,7 +756,7 @@ def memory(count: int) -> Memory:
     )  # fmt: skip
     try:
         assert server.stdout is not None
-        local_aws.point_sdk_at(server.stdout.readline().strip())
+        os.environ.update(local_aws.tool_environment(server.stdout.readline().strip()))
         _resources()
         return _memory(count)
     finally:

@@ -93,8 +93,8 @@ def run_system(
     from orgshare.settings import get_settings
 
     template = tpl.load()
-    moto, endpoint = aws.start_moto()
-    aws.point_sdk_at(endpoint)
+    moto, _endpoint = aws.start_moto()
+    aws.point_sdk_at_moto()
     physical = aws.create_resources(template, saved.kms if saved else None)
     env = configure(template, physical, verbose, overrides or {})
     if saved:
@@ -108,7 +108,7 @@ def run_system(
         env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
         get_settings.cache_clear()  # read before the port was known
     stopping = threading.Event()
-    pollers = start_pollers(template, physical, gateway.functions, stopping, pause_stream)
+    pollers = start_pollers(template, physical, gateway.functions, stopping, moto.changes, gateway.in_flight, pause_stream)
     return System(moto, server, aws.table_names(template), env, template, physical, pollers, stopping)
 
 
@@ -228,7 +228,7 @@ def main() -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     seed_file.write_text(json.dumps(demo.ids()))
     url = f"http://127.0.0.1:{system.server.server_address[1]}"
-    aws_env = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    aws_env = aws.tool_environment(system.moto.endpoint)
     # What `python -m orgshare.admin ... --local` needs to reach this system (moto's dummy credentials only).
     (state_dir / "local.json").write_text(json.dumps({"url": url, "env": {**system.env, **aws_env}}))
     env_file = state_dir / "demo.env"

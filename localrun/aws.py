@@ -24,11 +24,18 @@ def start_moto() -> tuple[MotoServer, str]:
 MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
-def point_sdk_at(endpoint: str) -> None:
-    """Every boto3 client made after this talks to moto (boto3 reads AWS_ENDPOINT_URL)."""
+def point_sdk_at_moto() -> None:
+    """Every boto3 client of this process made after this is answered by moto in-process (see
+    moto_server): AWS's own endpoints, moto's dummy credentials."""
     os.environ.update(MOTO_CREDENTIALS)
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def tool_environment(endpoint: str) -> dict[str, str]:
+    """What a process outside the local system (the admin command with --local, a test reading the
+    tables) needs to reach its moto: the server's endpoint and the dummy credentials."""
+    return {**MOTO_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
 
 
 def _kms_backend() -> Any:

@@ -17,9 +17,14 @@ from typing import Any
 import boto3
 
 from localrun import template as tpl
-from localrun.gateway import Function
+from localrun.gateway import Function, InFlight
+from localrun.moto_server import Changes
 
-_IDLE_WAIT = 0.05  # between empty polls of a stream: the poller's own pace, not a test's
+# An idle poller waits for moto's next change (moto_server.Changes), at most this long: what no
+# change announces (a message whose visibility timeout ends) is picked up by then.
+_IDLE_WAIT = 0.5
+# How long a batch waits for the API requests being served to finish (gateway.InFlight).
+_YIELD_BOUND = 0.2
 
 
 def _matches(pattern: Any, value: Any) -> bool:
@@ -42,9 +47,19 @@ def _plain(value: Any) -> Any:
 
 
 class StreamPoller(threading.Thread):
-    def __init__(self, function: Function, stream_arn: str, props: dict[str, Any], stop: threading.Event, paused: bool = False) -> None:
+    def __init__(
+        self,
+        function: Function,
+        stream_arn: str,
+        props: dict[str, Any],
+        stop: threading.Event,
+        changes: Changes,
+        in_flight: InFlight,
+        paused: bool = False,
+    ) -> None:
         super().__init__(daemon=True, name=f"stream-{function.name}")
-        self.function, self.stream_arn, self.stop, self.paused = function, stream_arn, stop, paused
+        self.function, self.stream_arn, self.stop, self.changes, self.paused = function, stream_arn, stop, changes, paused
+        self.in_flight = in_flight
         self.batch_size = int(props.get("BatchSize", 100))
         self.patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
         self.table = stream_arn.split(":", 5)[5].split("/")[1]  # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
@@ -61,6 +76,7 @@ class StreamPoller(threading.Thread):
                 return True
             if self.stop.is_set():
                 return False
+            self.in_flight.yield_to_requests(_YIELD_BOUND)
             failures = self.function.invoke({"Records": records}).get("batchItemFailures") or []
             if not failures:
                 return True
@@ -81,7 +97,7 @@ class StreamPoller(threading.Thread):
             for s in shards
         }
         while not self.stop.is_set():
-            busy = False
+            busy, seen = False, self.changes.seen("tables")
             for shard, iterator in list(iterators.items()):
                 answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
                 iterators[shard] = answer["NextShardIterator"]
@@ -98,22 +114,32 @@ class StreamPoller(threading.Thread):
                     self.checkpoint = int(records[-1]["dynamodb"]["SequenceNumber"])
                     self.progressed()
             if not busy:
-                self.stop.wait(_IDLE_WAIT)
+                self.changes.wait("tables", seen, _IDLE_WAIT)
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, function: Function, queue_url: str, queue_arn: str, props: dict[str, Any], stop: threading.Event) -> None:
+    def __init__(
+        self,
+        function: Function,
+        queue_url: str,
+        queue_arn: str,
+        props: dict[str, Any],
+        stop: threading.Event,
+        changes: Changes,
+        in_flight: InFlight,
+    ) -> None:
         super().__init__(daemon=True, name=f"queue-{function.name}")
-        self.function, self.queue_url, self.queue_arn, self.stop = function, queue_url, queue_arn, stop
+        self.function, self.queue_url, self.queue_arn, self.stop, self.changes = function, queue_url, queue_arn, stop, changes
+        self.in_flight = in_flight
         self.batch_size = min(int(props.get("BatchSize", 10)), 10)
 
     def run(self) -> None:
         sqs = boto3.client("sqs")
         while not self.stop.is_set():
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1).get(
-                "Messages", []
-            )
-            if not messages:
+            seen = self.changes.seen("messages")
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size).get("Messages", [])
+            if not messages:  # no long poll: moto's loops over the queue every 10 ms while it waits
+                self.changes.wait("messages", seen, _IDLE_WAIT)
                 continue
             records = [
                 {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {},
@@ -121,6 +147,7 @@ class QueuePoller(threading.Thread):
                  "eventSourceARN": self.queue_arn, "awsRegion": "us-east-1"}
                 for m in messages
             ]  # fmt: skip
+            self.in_flight.yield_to_requests(_YIELD_BOUND)
             failed = {f["itemIdentifier"] for f in self.function.invoke({"Records": records}).get("batchItemFailures") or []}
             done: Any = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if m["MessageId"] not in failed
@@ -166,17 +193,25 @@ class ScheduleRunner(threading.Thread):
 
 
 def start_pollers(
-    template: dict[str, Any], physical: tpl.Physical, functions: dict[str, Function], stop: threading.Event, pause_streams: bool = False
+    template: dict[str, Any],
+    physical: tpl.Physical,
+    functions: dict[str, Function],
+    stop: threading.Event,
+    changes: Changes,
+    in_flight: InFlight,
+    pause_streams: bool = False,
 ) -> list[threading.Thread]:
     pollers: list[threading.Thread] = []
     for name, res in tpl.resources(template, "AWS::Serverless::Function").items():
         for spec in res["Properties"].get("Events", {}).values():
             props = spec["Properties"]
             if spec["Type"] == "DynamoDB":
-                pollers.append(StreamPoller(functions[name], tpl.resolve(props["Stream"], template, physical), props, stop, pause_streams))
+                stream = tpl.resolve(props["Stream"], template, physical)
+                pollers.append(StreamPoller(functions[name], stream, props, stop, changes, in_flight, pause_streams))
             elif spec["Type"] == "SQS":
                 logical = props["Queue"]["Fn::GetAtt"][0]
-                pollers.append(QueuePoller(functions[name], physical[logical]["Ref"], physical[logical]["Arn"], props, stop))
+                queue = physical[logical]
+                pollers.append(QueuePoller(functions[name], queue["Ref"], queue["Arn"], props, stop, changes, in_flight))
             elif spec["Type"] == "Schedule":
                 pollers.append(ScheduleRunner(functions[name], props["Schedule"], stop))
     for poller in pollers:
