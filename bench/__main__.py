@@ -19,7 +19,7 @@ from typing import Any
 
 import stripe
 
-from bench import dashboard, migration, org_view, throughput
+from bench import dashboard, footprint, migration, org_view, throughput
 from bench.counting import dynamodb_calls, kms_calls
 from orgshare.params.customers import CustomerRetrieve
 
@@ -185,10 +185,11 @@ def fingerprint_microseconds(rounds: int = 2000) -> tuple[float, float]:
     return timings[0], timings[1]
 
 
-def cold_import_seconds(statement: str) -> float:
-    """Median wall time of `statement` in a fresh interpreter (bytecode already compiled)."""
+def cold_import_seconds(statement: str, function: str = "customers") -> float:
+    """Median wall time of `statement` in a fresh interpreter (bytecode already compiled), with
+    `function`'s folder and the layer on the path, as in Lambda."""
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    env = {"PYTHONPATH": f"{ROOT / 'functions' / 'customers'}:{ROOT / 'layers' / 'orgshare'}", "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": f"{ROOT / 'functions' / function}:{ROOT / 'layers' / 'orgshare'}", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", statement], check=True, env=env, capture_output=True)  # warm the caches
     times = [
         float(subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True).stdout)
@@ -257,12 +258,16 @@ def main() -> None:
         "from aws_lambda_powertools.utilities.idempotency import idempotent_function; "
         "Logger(); Tracer(); Metrics(); APIGatewayRestResolver(enable_validation=True)"
     )
-    ours = "import app"
-    base_s, ours_s = cold_import_seconds(baseline), cold_import_seconds(ours)
-    print(f"\nCold import (median of {IMPORT_RUNS}; goal: ratio <= 1.3)")
-    print(f"  powertools handler + boto3    : {base_s * 1000:7.1f} ms  (Logger, Tracer, Metrics, resolver, idempotency)")
-    print(f"  customers handler (app.py)    : {ours_s * 1000:7.1f} ms")
-    print(f"  ratio                         : {ours_s / base_s:7.2f}x")
+    bare = cold_import_seconds("import aws_lambda_powertools, pydantic, boto3")
+    base_s = cold_import_seconds(baseline)
+    print(f"\nCold import (median of {IMPORT_RUNS}; goal: each API handler <= 1.3x the bare import)")
+    print(f"  bare: import aws_lambda_powertools, pydantic, boto3 : {bare * 1000:7.1f} ms")
+    print(f"  powertools handler + boto3 (Logger, Tracer, Metrics, resolver, idempotency): {base_s * 1000:7.1f} ms = {base_s / bare:.2f}x")
+    for function in ("customers", "payments", "authorizer"):
+        ours_s = cold_import_seconds("import app", function)
+        print(
+            f"  {function} handler (app.py){'':<24}: {ours_s * 1000:7.1f} ms = {ours_s / bare:.2f}x bare, {ours_s / base_s:.2f}x powertools"
+        )
 
     # Throughput on a fresh demo organization (5 accounts), not the 27-account pool built above.
     fresh = {a.name: a.key for a in admin.seed_demo().accounts}
@@ -276,6 +281,7 @@ def main() -> None:
 
     # Servers and clients in processes of their own, once this process's local system has stopped.
     print("\n" + "\n".join(throughput.report(throughput.measure())))
+    print("\n" + "\n".join(footprint.report(footprint.measure())))
 
     print(migration.heading(migrated))
     for line in migration.report(migrated):

@@ -88,6 +88,8 @@ def _answer_in_process() -> None:
         process = BotocoreStubber.process_request
 
         def process_request(stubber: BotocoreStubber, request: Any) -> Any:
+            if not _current:  # every server stopped: moto's own stubber, as mock_aws uses it
+                return process(stubber, request)
             return _current[-1].served(_header(request.headers, "X-Amz-Target"), lambda: process(stubber, request))
 
         BotocoreStubber.process_request = process_request  # type: ignore[method-assign,assignment]
