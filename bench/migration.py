@@ -10,7 +10,7 @@ s, by the machine's load). Everything runs in child processes: the run over in-p
 moto (mock_aws), and the memory of a step in a worker process of its own against a moto server in
 another process, so that a step's allocations are the worker's alone.
 
-In the run's process, and only there, in-process moto is made fit for tens of thousands of items.
+In the run's process, in-process moto is made fit for tens of thousands of items, as the local system's is.
 None of it changes what a client sends or receives, so the round trips count as on DynamoDB:
 transactions back up the items they name instead of deep-copying the whole table (localrun's own
 moto_transactions, as the local server does), DynamoDB requests take turns (as in the local

@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,6 @@ def start_orgshare(state_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
     if not (url and key):
         proc.kill()
         raise RuntimeError("the local system did not start")
-    import threading
-
     threading.Thread(target=proc.stdout.read, daemon=True).start()
     return proc, url, key
 

@@ -93,7 +93,7 @@ def run_system(
     from orgshare.settings import get_settings
 
     template = tpl.load()
-    moto, _endpoint = aws.start_moto()
+    moto = aws.start_moto()
     aws.point_sdk_at_moto()
     physical = aws.create_resources(template, saved.kms if saved else None)
     env = configure(template, physical, verbose, overrides or {})

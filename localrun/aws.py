@@ -1,4 +1,4 @@
-"""The AWS side of the local run: moto in server mode, tables created from template.yaml."""
+"""The AWS side of the local run: moto (in-process, and a server for tools), tables created from template.yaml."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from localrun import template as tpl
 from localrun.moto_server import MotoServer
 
 
-def start_moto() -> tuple[MotoServer, str]:
+def start_moto() -> MotoServer:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
-    server = MotoServer()
-    return server, server.endpoint
+    return MotoServer()
 
 
 # moto accepts any credentials; these dummies keep boto3 from looking for real ones.

@@ -18,10 +18,12 @@ from moto.dynamodb.models.table import Table
 _installed = False
 
 
-def _index_keys(table: Any) -> dict[Any, set[Any]]:
+def _index_keys(table: Any) -> dict[Any, dict[Any, None]]:
     """(attribute, value) -> the (hash, range) keys of items ever written with that index key
-    value: a superset of what an index Query can match (moto checks each one)."""
-    found: dict[Any, set[Any]] | None = table.__dict__.get("_local_index")
+    value, in the order first written (as moto walks a table: items with equal index sort keys
+    come back in the same order every time): a superset of what an index Query can match (moto
+    checks each one)."""
+    found: dict[Any, dict[Any, None]] | None = table.__dict__.get("_local_index")
     if found is None:
         found = table.__dict__["_local_index"] = {}
         table.__dict__["_local_attrs"] = {k["AttributeName"] for i in table.all_indexes() for k in i.schema if k["KeyType"] == "HASH"}
@@ -38,7 +40,7 @@ def _remember(table: Any, item: Any) -> None:
     for attr in table.__dict__["_local_attrs"]:
         value = item.attrs.get(attr)
         if value is not None:
-            keys.setdefault((attr, value), set()).add((item.hash_key, item.range_key))
+            keys.setdefault((attr, value), {})[(item.hash_key, item.range_key)] = None
 
 
 def install() -> None:
