@@ -78,13 +78,15 @@ def _header(headers: Any, name: str) -> str:
 
 
 _current: list[MotoServer] = []  # the server whose turn and signals this process's own calls take
+_patched: list[bool] = []  # moto's stubber wrapped, once per process (twice would take the turn twice)
 
 
 def _answer_in_process() -> None:
     """botocore's calls to AWS's own endpoints (no AWS_ENDPOINT_URL) answered by moto in this
     process: its stubber, registered with botocore when moto.core is imported, switched on
     without mock_aws (which would reset the backends and patch `requests` for every caller)."""
-    if not _current:
+    if not _patched:
+        _patched.append(True)
         process = BotocoreStubber.process_request
 
         def process_request(stubber: BotocoreStubber, request: Any) -> Any:

@@ -188,3 +188,20 @@ def test_a_restore_writes_no_stream_records_and_puts_the_unpublished_ones_first(
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesDelayed"]) == ("1", "1")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])] == ["now"]
+
+
+def test_a_second_server_in_the_process_answers_its_in_process_calls() -> None:
+    """The in-process path (AWS's own endpoints, no endpoint_url) through a server started after
+    another one stopped: once it took DynamoDB's turn twice and never answered."""
+    import threading
+
+    answers: list[Any] = []
+    for _ in range(2):
+        server = MotoServer()
+        client = SESSION.client("dynamodb")  # no endpoint_url: moto's stubber in this process
+        caller = threading.Thread(target=lambda c=client: answers.append(c.list_tables()["TableNames"]), daemon=True)
+        caller.start()
+        caller.join(10)
+        server.stop()
+        assert not caller.is_alive(), "the in-process call never answered"
+    assert len(answers) == 2
