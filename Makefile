@@ -12,6 +12,7 @@ APT_GET := $(shell command -v apt-get 2>/dev/null)
 
 .PHONY: install run test test-unit test-integration lint format build validate bench events openapi clean
 
+# The layer's pins constrain the virtualenv, so the tests run the versions that ship.
 # pip's own output, not --quiet: the first install takes a minute or two and should be seen working.
 $(STAMP): pyproject.toml layers/orgshare/requirements.txt
 	@echo "==> 1/3 creating $(VENV) with $$($(PYTHON) --version) (first run only: a minute or two, pip's progress follows)"
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml layers/orgshare/requirements.txt
 	@echo "==> 2/3 upgrading pip"
 	$(PY) -m pip install --upgrade --progress-bar on pip
 	@echo "==> 3/3 installing orgshare and its tools from pyproject.toml (moto, stripe, sam, playwright, ...)"
-	$(PY) -m pip install --progress-bar on -e ".[dev]"
+	$(PY) -m pip install --progress-bar on -e ".[dev]" -c layers/orgshare/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 	@echo "==> $(VENV) is ready"
 
