@@ -15,11 +15,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import stripe
 
-from bench import dashboard, footprint, migration, org_view, throughput
+from bench import cost, dashboard, footprint, migration, org_view, throughput
+from bench.capacity import Units, dynamodb_units
 from bench.counting import dynamodb_calls, kms_calls
 from orgshare.params.customers import CustomerRetrieve
 
@@ -27,19 +28,30 @@ ROOT = Path(__file__).resolve().parent.parent
 IMPORT_RUNS = 7
 
 
-def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> list[tuple[str, Counter[str], Counter[str]]]:
+class Row(NamedTuple):
+    name: str
+    calls: Counter[str]
+    kms: Counter[str]
+    units: Units
+    milliseconds: float
+
+
+def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> list[Row]:
     """DynamoDB calls per API operation with a warm authorizer cache (as API Gateway's cache
-    spares the authorizer on most requests), and the authorizer's own cost on a cold key."""
+    spares the authorizer on most requests), and the authorizer's own cost on a cold key; with
+    each one's capacity units and its time end to end."""
     rides = stripe.StripeClient(keys["Rocket Rides"], base_addresses={"api": url}, max_network_retries=0)
     platform = stripe.StripeClient(keys["Rocket Platform"], base_addresses={"api": url}, max_network_retries=0)
     rides.v1.customers.list(params={"limit": 1})  # warm the authorizer caches
     platform.v1.accounts.list(params={"limit": 1})
-    rows: list[tuple[str, Counter[str], Counter[str]]] = []
+    rows: list[Row] = []
 
     def measure(name: str, call: Callable[[], Any]) -> Any:
-        with dynamodb_calls() as calls, kms_calls() as kms:
+        with dynamodb_calls() as calls, kms_calls() as kms, dynamodb_units() as units:
+            started = time.perf_counter()
             result = call()
-        rows.append((name, calls, kms))
+            took = (time.perf_counter() - started) * 1000
+        rows.append(Row(name, calls, kms, units, took))
         return result
 
     from orgshare.vault import keyed_hash
@@ -90,6 +102,7 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
         "POST /v1/checkout/sessions/{id}/confirm (new card, saved)",
         lambda: rides.raw_request("post", f"/v1/checkout/sessions/{opened.id}/confirm", **fields),
     )
+    measure("POST /v1/payment_methods/{id}/detach", lambda: rides.v1.payment_methods.detach(ba.id))
     measure("DELETE /v1/customers/{id}", lambda: rides.v1.customers.delete(cus.id))
     measure("POST /v1/accounts", lambda: platform.v1.accounts.create(params={"type": "standard"}))
     measure("GET /v1/accounts/{id}", lambda: platform.v1.accounts.retrieve(accounts["Rocket Rides"]))
@@ -100,6 +113,35 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
     fresh = stripe.StripeClient(keys["Rocket Deliveries"], base_addresses={"api": url}, max_network_retries=0)
     measure("authorizer, first use of a key (+ GET /v1/customers/{id})", lambda: fresh.v1.customers.retrieve(cus.id))
     return rows
+
+
+# The operations the cost model prices: the ones a business runs by the million.
+COSTED = (
+    "POST /v1/customers",
+    "GET /v1/customers/{id}",
+    "POST /v1/customers/{id} (shared field)",
+    "GET /v1/customers?limit=10",
+    "GET /v1/customers/search (one clause)",
+    "POST /v1/payment_methods (card)",
+    "POST /v1/payment_methods/{id}/attach",
+    "POST /v1/payment_intents (confirm=true)",
+    "POST /v1/refunds (partial)",
+    "GET /v1/payment_intents/{id}",
+    "POST /v1/checkout/sessions",
+    "POST /v1/checkout/sessions/{id}/confirm (new card, saved)",
+)
+
+
+def costed(rows: list[Row]) -> list[cost.Operation]:
+    from localrun import template as tpl
+
+    memory = int(tpl.load()["Globals"]["Function"]["MemorySize"])  # every API function runs at the default
+    by_name = {row.name: row for row in rows}
+    return [
+        cost.Operation(name, by_name[name].units, sum(by_name[name].kms.values()), by_name[name].milliseconds, memory,
+                       change=name.startswith("POST") and "payment_methods (card)" not in name)
+        for name in COSTED
+    ]  # fmt: skip
 
 
 def put_events_per_shared_update(keys: dict[str, str], demo: Any, extra_accounts: int) -> tuple[int, int]:
@@ -229,11 +271,15 @@ def main() -> None:
 
     print("DynamoDB and KMS round trips per API operation (authorizer cache warm unless said; goal: reads 1, writes 1)")
     print(f"  {'operation':<58}{'dynamodb':>9}{'kms':>5}  by operation")
-    for name, calls, kms in round_trips(url, keys, ids):
-        detail = ", ".join(f"{op} {n}" for op, n in sorted((calls + kms).items()))
-        print(f"  {name:<58}{sum(calls.values()):>9}{sum(kms.values()):>5}  {detail}")
-    print("  (POSTs include powertools idempotency's own calls: PutItem to claim the key, UpdateItem to store the answer;")
-    print("   the customer's payment methods are two key ranges of its partition, read concurrently)")
+    rows = round_trips(url, keys, ids)
+    for row in rows:
+        detail = ", ".join(f"{op} {n}" for op, n in sorted((row.calls + row.kms).items()))
+        print(f"  {row.name:<58}{sum(row.calls.values()):>9}{sum(row.kms.values()):>5}  {detail}")
+    print("  (customer and payment method writes record their Idempotency-Key in their own transaction; the other POSTs")
+    print("   include powertools idempotency's claim (PutItem) and stored answer (UpdateItem); the customer's payment methods")
+    print("   are two key ranges of its partition, read concurrently)")
+    operations = costed(rows)
+    print("\n" + "\n".join(cost.report(operations) + cost.monthly_report(operations)))
     org_view.report(url, keys)  # the organization's view: its round trips with 1 and 1,000 payments, the projector's per event
     print("\n".join(dashboard.report(dashboard.measure())))  # the customer page: render time (cold, warm), round trips
 

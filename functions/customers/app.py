@@ -13,7 +13,7 @@ app = api.resolver
 
 @app.post("/v1/customers")
 def create_customer() -> Response[str]:
-    return api.write(CustomerCreate, customers.create)
+    return api.write(CustomerCreate, customers.create, one_write=True)
 
 
 @app.get("/v1/customers")
@@ -38,12 +38,12 @@ def retrieve_customer(customer: str) -> Response[str]:
 
 @app.post("/v1/customers/<customer>")
 def update_customer(customer: str) -> Response[str]:
-    return api.write(CustomerUpdate, lambda who, params, info: customers.update(who, customer, params, info))
+    return api.write(CustomerUpdate, lambda who, params, info: customers.update(who, customer, params, info), one_write=True)
 
 
 @app.delete("/v1/customers/<customer>")
 def delete_customer(customer: str) -> Response[str]:
-    return api.write(Params, lambda who, _params, info: customers.delete(who, customer, info))
+    return api.write(Params, lambda who, _params, info: customers.delete(who, customer, info), one_write=True)
 
 
 lambda_handler = api.handler()

@@ -82,11 +82,18 @@ class Api:
         return _json(200, body)
 
     def write(
-        self, model: type[P], operation: Callable[[Principal, P, RequestInfo], dict[str, Any]], *, publishable: bool = False
+        self,
+        model: type[P],
+        operation: Callable[[Principal, P, RequestInfo], dict[str, Any]],
+        *,
+        publishable: bool = False,
+        one_write: bool = False,
     ) -> Response[str]:
         """A POST or DELETE: parse, then run once per Idempotency-Key (validation inside the
         idempotent section, so a request that fails it stores nothing). `publishable`: a
-        publishable key may make this call (only what a checkout page needs)."""
+        publishable key may make this call (only what a checkout page needs). `one_write`: the
+        operation calls no processor and writes its change in one transaction, which records the
+        key too (domain/idempotency.answer_in_write): no claim before it, no answer stored after."""
         event = self.resolver.current_event
         who = request.principal(event, publishable=publishable)
         info = request.request_info(event)
@@ -96,7 +103,10 @@ class Api:
         def run() -> dict[str, Any]:
             return operation(who, parse(model, raw), info)
 
-        answer, replayed = idempotency.answer(who, info.idempotency_key, shape, run, self.resolver.lambda_context)
+        if one_write:
+            answer, replayed = idempotency.answer_in_write(who, info.idempotency_key, shape, run)
+        else:
+            answer, replayed = idempotency.answer(who, info.idempotency_key, shape, run, self.resolver.lambda_context)
         if answer["status"] >= 400:
             count("ClientErrors")
         return _json(answer["status"], answer["body"], {"Idempotent-Replayed": "true"} if replayed else None)

@@ -139,7 +139,8 @@ def create(principal: Principal, params: CustomerCreate, request: RequestInfo) -
     customer = render(shared, overlay, principal.livemode)
     change = change_record(principal, request, "customer.created", customer, audience="pool")
     indexed = search_index.writes(principal.scope, cus, {}, search_index.slots(shared, principal.account, overlay))
-    store.save(principal.scope, shared, {principal.account: overlay} if overlay else {}, change, expected_version=None, extra=indexed)
+    overlays: dict[str, dict[str, Any] | None] = {principal.account: overlay} if overlay else {}
+    store.save(principal.scope, shared, overlays, change, expected_version=None, extra=indexed, answer=customer)
     return customer
 
 
@@ -207,13 +208,15 @@ def update(principal: Principal, cus: str, params: CustomerUpdate, request: Requ
             principal.scope, cus, search_index.slots(shared, principal.account, overlay),
             search_index.slots(new_shared, principal.account, new_overlay),
         )  # fmt: skip
+        answer = _expanded(principal, after, params.expand)  # before the write: it records the answer
         try:
             store.save(
-                principal.scope, new_shared, {principal.account: new_overlay}, change, expected_version=shared["version"], extra=indexed
-            )
+                principal.scope, new_shared, {principal.account: new_overlay}, change,
+                expected_version=shared["version"], extra=indexed, answer=answer,
+            )  # fmt: skip
         except ConditionFailed:
             continue  # another write landed between our read and write: read again
-        return _expanded(principal, after, params.expand)
+        return answer
     raise Conflict("This customer is being changed by another request; please retry.")
 
 
@@ -237,12 +240,16 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
         # right after it (until then they name a tombstone, which a search drops).
         unindexed = search_index.deletes(items)
         room = max(MAX_TRANSACTION_ITEMS - 2 - len(overlays) - len(detaches), 0)
+        deleted = render(tombstone, None, principal.livemode)
         try:
-            store.save(principal.scope, tombstone, overlays, change, expected_version=shared["version"], extra=detaches + unindexed[:room])
+            store.save(
+                principal.scope, tombstone, overlays, change,
+                expected_version=shared["version"], extra=detaches + unindexed[:room], answer=deleted,
+            )  # fmt: skip
         except ConditionFailed:
             continue
         search_index.delete_now(unindexed[room:])
-        return render(tombstone, None, principal.livemode)
+        return deleted
     raise Conflict("This customer is being changed by another request; please retry.")
 
 

@@ -118,20 +118,23 @@ def create(principal: Principal, params: PaymentMethodCreate, request: RequestIn
     check_expand(params.expand, EXPANDABLE)
     if principal.key_type == "publishable" and (params.type != "card" or params.expand):
         raise PermissionDenied("A publishable key can only create cards, for a checkout page.", code="secret_key_required")
-    item, _ = _create(principal, params)
+    item, _ = _new_method(principal, params)
     rendered = render(item, principal.livemode)
     if principal.key_type == "publishable":  # a public key must not be an oracle for guessing card numbers
         rendered["card"] = {k: v for k, v in rendered["card"].items() if k not in ("fingerprint", "checks")}
+    store.create(principal.scope, item, answer=rendered)
     return rendered
 
 
 def create_for_charge(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
     """A new card saved on its way to a connector: the stored item and its number, which spares
     reading back and opening what was just sealed. Domain code only, like card_number_for_charge."""
-    return _create(principal, params)
+    item, secret = _new_method(principal, params)
+    return store.create(principal.scope, item), secret
 
 
-def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
+def _new_method(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
+    """A new method's item, its secret sealed in it, and the secret (a card number or account number)."""
     for other in ("card", "us_bank_account"):
         if other != params.type and getattr(params, other) is not None:
             raise InvalidRequest(
@@ -174,7 +177,7 @@ def _create(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str
             "status_details": None,
         }
     item["vault"] = sealing.seal(secret, _seal_context(principal, pm)).as_item()
-    return store.create(principal.scope, item), secret
+    return item, secret
 
 
 def _find(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -245,15 +248,20 @@ def update(principal: Principal, pm: str, params: PaymentMethodUpdate, request: 
         new["version"] = item["version"] + 1
         change = change_record(principal, request, "payment_method.updated", after, audience="account", previous_attributes=previous)
         # A card's change is seen by every account of the pool: there is one card, under one id.
-        store.save(principal.scope, new, item["version"], change, link=new.get("customer"))
+        store.save(principal.scope, new, item["version"], change, link=new.get("customer"), answer=after)
         return after
 
     return _retrying(attempt)
 
 
+def is_test_token(pm: str) -> bool:
+    """pm_card_visa and friends: attaching one makes a new card first."""
+    return pm in TEST_TOKENS
+
+
 def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: RequestInfo) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
-    if pm in TEST_TOKENS:  # pm_card_visa and friends: a new card from the test card, then attach it
+    if is_test_token(pm):  # a new card from the test card, then attach it
         _attachable_customer(principal, params.customer)  # first: a refused attach must not leave the new card behind
         pm = create(principal, PaymentMethodCreate(type="card", card=CardInput(token=pm)), request)["id"]
 
@@ -272,7 +280,7 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
         attached = render(new, principal.livemode)
         change = change_record(principal, request, "payment_method.attached", attached, audience="account")
         extra = [store.customer_must_exist(principal.scope, params.customer)]
-        store.save(principal.scope, new, item["version"], change, link=params.customer, extra=extra)
+        store.save(principal.scope, new, item["version"], change, link=params.customer, extra=extra, answer=attached)
         return attached
 
     return _retrying(attempt)
@@ -314,7 +322,7 @@ def detach(principal: Principal, pm: str, request: RequestInfo) -> dict[str, Any
         change = change_record(
             principal, request, "payment_method.detached", detached, audience="account", previous_attributes={"customer": customer}
         )
-        store.save(principal.scope, new, item["version"], change, unlink=customer, extra=clears)
+        store.save(principal.scope, new, item["version"], change, unlink=customer, extra=clears, answer=detached)
         return detached
 
     return _retrying(attempt)

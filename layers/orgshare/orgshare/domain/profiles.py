@@ -178,6 +178,25 @@ def delete_connector(principal: Principal, profile: str, connector: str) -> dict
     return {"id": connector, "object": "connector", "deleted": True}
 
 
+# A warm function opens each connector's credentials once (one KMS Decrypt) while their sealed form
+# is unchanged: a payment's one KMS call is then its card's. Keyed by the record's own sealed bytes,
+# so new credentials (a new seal) are opened on the next payment, never served from here.
+_opened: dict[tuple[str, str], tuple[dict[str, Any], dict[str, str]]] = {}
+_OPENED_MAX = 256
+
+
+def _credentials(principal: Principal, record: dict[str, Any]) -> dict[str, str]:
+    key, sealed = (principal.org, str(record["id"])), record["credentials"]
+    hit = _opened.get(key)
+    if hit is not None and hit[0] == sealed:
+        return dict(hit[1])
+    credentials: dict[str, str] = json.loads(sealing.open_sealed(sealing.Sealed.from_item(sealed), _seal_context(principal, record["id"])))
+    if len(_opened) >= _OPENED_MAX:
+        _opened.clear()  # a container serving many connectors starts over rather than grow
+    _opened[key] = (sealed, dict(credentials))
+    return credentials
+
+
 def connector_for(principal: Principal, profile: str, connector: str | None = None) -> tuple[dict[str, Any], Connector]:
     """For a new payment, the profile's first enabled card connector for the caller's mode; for
     a payment's next step (capture, cancel, refund), the connector that made it, even if disabled
@@ -195,7 +214,7 @@ def connector_for(principal: Principal, profile: str, connector: str | None = No
             f"No connector is configured for card payments on business profile {profile}"
         )  # fmt: skip
         raise InvalidRequest(f"{wanted}.", code="connector_not_configured", param="profile")
-    credentials = json.loads(sealing.open_sealed(sealing.Sealed.from_item(record["credentials"]), _seal_context(principal, record["id"])))
+    credentials = _credentials(principal, record)
     kind = CONNECTORS[record["connector_name"]]
     try:  # a record from before connectors were checked at creation: never let it charge (nor simulate) in the wrong mode
         kind.check_mode(credentials, principal.livemode)

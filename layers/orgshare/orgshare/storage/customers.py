@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orgshare.settings import get_settings
-from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, transact, versioned_put
+from orgshare.storage import keys, receipts
+from orgshare.storage.dynamo import batch_get, client, from_item, key, query_range, to_item, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.months import month_of, query_months
 from orgshare.storage.outbox import change_put
@@ -46,15 +46,17 @@ def save(
     *,
     expected_version: int | None,
     extra: list[dict[str, Any]] | None = None,
+    answer: dict[str, Any],
 ) -> None:
     """Writes the shared item (new when expected_version is None, else only if unchanged since
-    read), each overlay given (None deletes it) and the change's outbox record, atomically;
-    ConditionFailed if the customer changed since it was read."""
+    read), each overlay given (None deletes it), the change's outbox record and the request's
+    receipt with its `answer`, atomically; ConditionFailed if the customer changed since it was
+    read, Recorded if the request's key was used first."""
     items = [versioned_put(_table(), to_item(_shared_item(scope, shared)), expected_version)]
     items += [_overlay_write(scope, shared["id"], account, overlay) for account, overlay in overlays.items()]
     items += extra or []
     items.append(change_put(change))
-    transact(items)
+    receipts.transact(items, answer)
 
 
 def get(scope: PoolScope, cus: str, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

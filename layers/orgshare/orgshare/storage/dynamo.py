@@ -51,7 +51,12 @@ def versioned_put(table: str, item: dict[str, Any], expected_version: int | None
 
 
 class ConditionFailed(Exception):
-    """A transaction was cancelled: one of its conditions did not hold (or a write raced it)."""
+    """A transaction was cancelled: one of its conditions did not hold (or a write raced it).
+    `reasons`: DynamoDB's, one per item in order ({"Code": ..., "Item": ...} where asked for)."""
+
+    def __init__(self, reasons: list[dict[str, Any]] | None = None) -> None:
+        super().__init__("transaction cancelled")
+        self.reasons = reasons or []
 
 
 def transact(items: list[dict[str, Any]]) -> None:
@@ -59,7 +64,7 @@ def transact(items: list[dict[str, Any]]) -> None:
     try:
         client().transact_write_items(TransactItems=cast(Any, items))
     except client().exceptions.TransactionCanceledException as exc:
-        raise ConditionFailed from exc
+        raise ConditionFailed(cast(list[dict[str, Any]], exc.response.get("CancellationReasons") or [])) from exc
 
 
 def _plain(value: Any) -> Any:

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from orgshare.settings import get_settings
-from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, to_value, transact, versioned_put
+from orgshare.storage import keys, receipts
+from orgshare.storage.dynamo import batch_get, client, key, query_range, to_item, to_value, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.outbox import change_put
 
@@ -56,10 +56,15 @@ def _put_link(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"TableName": _table(), "Item": {**to_item(public), **link_key(scope, item, item["customer"])}}}
 
 
-def create(scope: PoolScope, item: dict[str, Any]) -> dict[str, Any]:
-    """A new, unattached payment method: one write, no event (Stripe sends none for this). The
-    item with its key, as a read would give it (so a later write knows where it lives)."""
-    client().put_item(**_put_canonical(scope, item, None)[0]["Put"])
+def create(scope: PoolScope, item: dict[str, Any], answer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new, unattached payment method: one write, no event (Stripe sends none for this), with the
+    request's receipt and its `answer` if given. The item with its key, as a read would give it
+    (so a later write knows where it lives)."""
+    put = _put_canonical(scope, item, None)
+    if answer is not None:
+        receipts.transact(put, answer)
+    else:
+        client().put_item(**put[0]["Put"])
     where = canonical_key(scope, item)
     return {**item, "pk": where["pk"]["S"], "sk": where["sk"]["S"]}
 
@@ -86,9 +91,11 @@ def save(
     link: str | None = None,
     unlink: str | None = None,
     extra: list[dict[str, Any]] | None = None,
+    answer: dict[str, Any],
 ) -> None:
     """The changed method, its copy under `link` (written) or `unlink` (removed), any `extra`
-    writes and the change record, atomically, and only if the method is unchanged since read."""
+    writes, the change record and the request's receipt with its `answer`, atomically, and only if
+    the method is unchanged since read (ConditionFailed; Recorded if the key was used first)."""
     writes = _put_canonical(scope, item, expected_version)
     if link is not None:
         writes.append(_put_link(scope, item))
@@ -96,7 +103,7 @@ def save(
         writes.append({"Delete": {"TableName": _table(), "Key": link_key(scope, item, unlink)}})
     writes += extra or []
     writes.append(change_put(change))
-    transact(writes)
+    receipts.transact(writes, answer)
 
 
 def attach_writes(scope: PoolScope, item: dict[str, Any], expected_version: int) -> list[dict[str, Any]]:
