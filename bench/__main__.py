@@ -256,13 +256,14 @@ def confirms_per_second(url: str, key: str, rounds: int = 100) -> float:
 def main() -> None:
     import logging
 
-    from localrun.__main__ import start
+    from localrun.__main__ import run_system
     from orgshare import admin
 
     logging.disable(logging.WARNING)
     # First, in processes of its own (see bench/migration.py), before the local system's threads start.
     migrated = migration.measure()
-    moto, server, _tables, _env = start(0)
+    system = run_system(0)
+    server = system.server
     url = f"http://127.0.0.1:{server.server_address[1]}"
     demo = admin.seed_demo()
     keys = {a.name: a.key for a in demo.accounts}
@@ -322,8 +323,7 @@ def main() -> None:
     print("  (end to end on the local system, the event path running beside it in the same process; each confirm is")
     print("   one DynamoDB transaction plus the test connector's call, see the round trips above)")
 
-    server.shutdown()
-    moto.stop()
+    system.stop()  # the pollers first: with moto gone, their next call would leave 127.0.0.1
 
     # Servers and clients in processes of their own, once this process's local system has stopped.
     print("\n" + "\n".join(throughput.report(throughput.measure())))

@@ -1,9 +1,10 @@
-"""make bench, cost: what the main operations cost in AWS per million, from the bench's own counts.
+"""make bench, cost: what the main operations cost in AWS per million, and what a month of a
+request mix costs, from the bench's own counts.
 
 Each operation's DynamoDB capacity units (bench/capacity.py, from the measured round trips and the
 items they carried), its KMS calls, and its Lambda time at the function's configured memory; the
-API Gateway request; and, per change, the event path behind it (the outbox record's stream, the
-publisher's event item and PutEvents entry, the queue's messages, the dispatcher's delivery).
+API Gateway request and its log lines; and, per change, the event path behind it (the publisher's
+event items and PutEvents entries, then per delivery the queue's messages and the dispatcher's run).
 
 Prices: us-east-1, on demand, arm64, list prices as published in 2026 (edit PRICES for another
 region or a later price list). The free tiers are left out: this is the cost at scale.
@@ -11,6 +12,7 @@ region or a later price list). The free tiers are left out: this is the cost at 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from bench.capacity import Units
@@ -25,9 +27,24 @@ PRICES = {
     "event": 1.00 / 1e6,  # EventBridge custom event (64 KB chunk)
     "sqs_request": 0.40 / 1e6,  # standard queue, per 64 KB chunk
     "log_gb": 0.50,  # CloudWatch Logs ingestion
+    "trace": 5.00 / 1e6,  # X-Ray, per trace recorded
 }
+SERVICES = ("API Gateway", "Lambda", "DynamoDB", "KMS", "EventBridge", "SQS", "CloudWatch Logs", "X-Ray")
 LOG_BYTES_PER_REQUEST = 1500  # the access log line and powertools' structured lines of one request
 BILLED_FLOOR_MS = 1.0
+
+# One change's event path: per account it reaches, the publisher's event item (about 2 KB: 2 write
+# units) and one PutEvents entry (its run, about 20 ms at 512 MB, takes a batch of 10 changes); the
+# organization view's projector (a read and a transaction of about 3 items, as make bench counts it,
+# about 30 ms); per delivery, the queue's send, receive and delete, the dispatcher's attempt record
+# (1 write unit) and its run (200 ms at 256 MB: mostly waiting for the endpoint's answer). Streams
+# read by Lambda are free.
+EVENT_WRITE_UNITS = 2.0
+EVENT_PUBLISHER_MS, EVENT_PUBLISHER_MB, EVENT_BATCH = 20.0, 512, 10
+PROJECTOR_MS, PROJECTOR_MB, PROJECTOR_READ_UNITS, PROJECTOR_WRITE_UNITS = 30.0, 512, 1.0, 6.0
+DELIVERY_SQS_REQUESTS = 3
+DELIVERY_WRITE_UNITS = 1.0
+DELIVERY_MS, DELIVERY_MB = 200.0, 256
 
 
 @dataclass
@@ -35,45 +52,41 @@ class Operation:
     name: str
     units: Units
     kms: int
-    milliseconds: float  # the handler's time measured on the local system (see report)
+    milliseconds: float  # the request's time on the local system (see report)
     memory_mb: int
     change: bool  # whether it writes a change (and so runs the event path once)
-
-
-# One change's event path, per account it reaches and per endpoint it is delivered to: the outbox
-# record's stream read by the publisher (no charge for DynamoDB streams read by Lambda), the event
-# item it writes (about 2 KB: 2 write units), one PutEvents entry, then per endpoint: the queue's
-# send, receive and delete, and the dispatcher's attempt record (1 write unit) and run (~50 ms at 256 MB).
-EVENT_WRITE_UNITS = 2.0
-EVENT_PUBLISHER_MS, EVENT_PUBLISHER_MB = 20.0, 512
-DELIVERY_SQS_REQUESTS = 3
-DELIVERY_WRITE_UNITS = 1.0
-DELIVERY_MS, DELIVERY_MB = 50.0, 256
 
 
 def _lambda(milliseconds: float, memory_mb: int) -> float:
     return max(milliseconds, BILLED_FLOOR_MS) / 1000 * memory_mb / 1024 * PRICES["lambda_gb_second"] + PRICES["lambda_request"]
 
 
-def request_cost(op: Operation) -> dict[str, float]:
-    """Dollars per one request, by what it is spent on."""
-    return {
-        "api": PRICES["api_request"],
-        "lambda": _lambda(op.milliseconds, op.memory_mb),
-        "dynamodb": op.units.read * PRICES["read_unit"] + op.units.write * PRICES["write_unit"],
-        "kms": op.kms * PRICES["kms_request"],
-        "logs": LOG_BYTES_PER_REQUEST / 1e9 * PRICES["log_gb"],
-    }
+def request_cost(op: Operation) -> Counter[str]:
+    """Dollars for one request, by service."""
+    return Counter({
+        "API Gateway": PRICES["api_request"],
+        "Lambda": _lambda(op.milliseconds, op.memory_mb),
+        "DynamoDB": op.units.read * PRICES["read_unit"] + op.units.write * PRICES["write_unit"],
+        "KMS": op.kms * PRICES["kms_request"],
+        "CloudWatch Logs": LOG_BYTES_PER_REQUEST / 1e9 * PRICES["log_gb"],
+    })  # fmt: skip
 
 
-def event_path_cost(accounts: int = 2, endpoints: int = 1) -> float:
-    """Dollars per change reaching `accounts` accounts (by default the acting account's event and the
-    organization's copy), delivered to `endpoints` endpoints in all."""
-    per_account = EVENT_WRITE_UNITS * PRICES["write_unit"] + PRICES["event"]
-    per_delivery = (
-        DELIVERY_SQS_REQUESTS * PRICES["sqs_request"] + DELIVERY_WRITE_UNITS * PRICES["write_unit"] + _lambda(DELIVERY_MS, DELIVERY_MB)
-    )
-    return _lambda(EVENT_PUBLISHER_MS, EVENT_PUBLISHER_MB) / 10 + accounts * per_account + endpoints * per_delivery  # a batch of 10 per run
+def event_path_cost(accounts: int = 2, deliveries: int = 1) -> Counter[str]:
+    """Dollars for one change reaching `accounts` accounts (by default the acting account's event
+    and the organization's copy) and delivered `deliveries` times, by service."""
+    lambdas = _lambda(EVENT_PUBLISHER_MS, EVENT_PUBLISHER_MB) / EVENT_BATCH + _lambda(PROJECTOR_MS, PROJECTOR_MB)
+    writes = accounts * EVENT_WRITE_UNITS + PROJECTOR_WRITE_UNITS + deliveries * DELIVERY_WRITE_UNITS
+    return Counter({
+        "Lambda": lambdas + deliveries * _lambda(DELIVERY_MS, DELIVERY_MB),
+        "DynamoDB": writes * PRICES["write_unit"] + PROJECTOR_READ_UNITS * PRICES["read_unit"],
+        "EventBridge": accounts * PRICES["event"],
+        "SQS": (1 + deliveries) * DELIVERY_SQS_REQUESTS * PRICES["sqs_request"],  # the projection queue's, and each delivery's
+    })  # fmt: skip
+
+
+def _million(cost: Counter[str]) -> float:
+    return sum(cost.values()) * 1e6
 
 
 def report(operations: list[Operation]) -> list[str]:
@@ -84,17 +97,19 @@ def report(operations: list[Operation]) -> list[str]:
     ]
     for op in operations:
         cost = {k: v * 1e6 for k, v in request_cost(op).items()}
-        events = event_path_cost() * 1e6 if op.change else 0.0
-        total = sum(cost.values()) + events
+        events = _million(event_path_cost()) if op.change else 0.0
         lines.append(
             f"  {op.name[:49]:<50}{op.units.read:>6.1f}{op.units.write:>6.1f}{op.kms:>4}{op.milliseconds:>6.0f}"
-            f"{cost['api']:>7.2f}{cost['lambda']:>8.2f}{cost['dynamodb']:>9.2f}{cost['kms']:>6.2f}{cost['logs']:>6.2f}{events:>8.2f}{total:>8.2f}"
+            f"{cost['API Gateway']:>7.2f}{cost['Lambda']:>8.2f}{cost['DynamoDB']:>9.2f}{cost['KMS']:>6.2f}{cost['CloudWatch Logs']:>6.2f}"
+            f"{events:>8.2f}{sum(cost.values()) + events:>8.2f}"
         )
+    further_account = _million(event_path_cost(3)) - _million(event_path_cost(2))
+    further_delivery = _million(event_path_cost(2, 2)) - _million(event_path_cost(2, 1))
     lines += [
-        "  (dollars per million; ms: the request's time on this machine's local system, moto answering in-process, taken as",
-        "   the billed duration; +events: the change's event path, its account's event and the organization's copy, one",
-        f"   endpoint. A change shared across a pool adds ${(event_path_cost(3) - event_path_cost(2)) * 1e6:.2f} per million"
-        f" per further account, and ${(event_path_cost(2, 2) - event_path_cost(2, 1)) * 1e6:.2f} per further endpoint)",
+        "  (dollars per million; RRU/WRU: DynamoDB read/write request units; ms: the request's time on this machine's local",
+        "   system, moto answering in-process, taken as the billed duration; +events: the change's event path, its account's",
+        f"   event and the organization's copy, delivered once. A change shared across a pool adds ${further_account:.2f} per",
+        f"   million per further account; each further delivery ${further_delivery:.2f})",
     ]
     return lines
 
@@ -110,31 +125,40 @@ MIX = {
     "POST /v1/refunds (partial)": 30,
 }
 # What a month costs whatever the traffic: 3 KMS keys, 12 alarms, Lambda's idle polling of 3 queues
-# (about 650,000 requests each), the checkout expiry sweep (43,200 runs).
-FIXED = 3.00 + 1.20 + 3 * 650_000 * PRICES["sqs_request"] + 43_200 * (_lambda(50.0, 128))
+# (about 650,000 requests each), the checkout expiry sweep (43,200 runs of about 50 ms at 128 MB).
+FIXED = Counter({"KMS": 3.00, "CloudWatch alarms": 1.20, "SQS": 3 * 650_000 * PRICES["sqs_request"], "Lambda": 43_200 * _lambda(50.0, 128)})
 AUTHORIZER_MS, AUTHORIZER_MB, AUTHORIZER_READ_UNITS = 20.0, 256, 2.0
-COLD_START_MS = 1000.0
+COLD_START_MS, COLD_START_MB = 1000.0, 512
+SCENARIOS = ((1_000, 1.0, 1_000), (100_000, 0.1, 100_000), (10_000_000, 1 / 500, 432_000))
 
 
-def monthly(operations: list[Operation], requests: int, cold_share: float, authorizer_calls: int) -> float:
-    """Dollars a month for `requests` requests of MIX: the requests and their event path, the
-    authorizer's calls (once per key per cache period), cold starts and the fixed part."""
+def monthly(operations: list[Operation], requests: int, cold_share: float, authorizer_calls: int) -> Counter[str]:
+    """Dollars a month, by service, for `requests` requests of MIX: the requests and their event
+    path, the authorizer's calls (once per key per cache period), cold starts and the fixed part."""
     by_name = {op.name: op for op in operations}
-    per_request = sum(
-        share / 1000 * (sum(request_cost(by_name[name]).values()) + (event_path_cost() if by_name[name].change else 0.0))
-        for name, share in MIX.items()
-    )
-    authorizer = _lambda(AUTHORIZER_MS, AUTHORIZER_MB) + AUTHORIZER_READ_UNITS * PRICES["read_unit"]
-    cold = _lambda(COLD_START_MS, 512) - PRICES["lambda_request"]
-    return requests * (per_request + cold_share * cold) + authorizer_calls * authorizer + FIXED
+    total: Counter[str] = Counter()
+    for name, share in MIX.items():
+        op = by_name[name]
+        per_request = request_cost(op) + (event_path_cost() if op.change else Counter())
+        total.update({k: v * requests * share / 1000 for k, v in per_request.items()})
+    authorizer = Counter({"Lambda": _lambda(AUTHORIZER_MS, AUTHORIZER_MB), "DynamoDB": AUTHORIZER_READ_UNITS * PRICES["read_unit"]})
+    total.update({k: v * authorizer_calls for k, v in authorizer.items()})
+    total.update({"Lambda": requests * cold_share * (_lambda(COLD_START_MS, COLD_START_MB) - PRICES["lambda_request"])})
+    traces = min(requests, 2_592_000) + 0.05 * max(requests - 2_592_000, 0)  # default sampling: 1 a second, then 5 %
+    total.update({"X-Ray": traces * PRICES["trace"]})
+    total.update(FIXED)
+    return total
 
 
 def monthly_report(operations: list[Operation]) -> list[str]:
-    scenarios = [(1_000, 1.0, 1_000), (100_000, 0.1, 100_000), (10_000_000, 1 / 500, 432_000)]
-    costs = [monthly(operations, *scenario) for scenario in scenarios]
-    return [
-        "A month of docs/deploy.md's request mix (reads 60 %, customer writes 15 %, cards 10 %, payments 15 %), fixed part included:",
-        "  " + ", ".join(f"{n:,} requests ${c:,.2f}" for (n, _, _), c in zip(scenarios, costs, strict=True)),
+    months = [monthly(operations, *scenario) for scenario in SCENARIOS]
+    header = "".join(f"{f'{n:,} requests':>22}" for n, _, _ in SCENARIOS)
+    lines = ["A month of docs/deploy.md's request mix (reads 60 %, customer writes 15 %, cards 10 %, payments 15 %)", f"  {'':<20}{header}"]
+    for service in (*SERVICES, "CloudWatch alarms"):
+        lines.append(f"  {service:<20}" + "".join(f"{month[service]:>22,.2f}" for month in months))
+    lines.append(f"  {'a month, dollars':<20}" + "".join(f"{sum(month.values()):>22,.2f}" for month in months))
+    lines += [
         "  (cold starts: every request at 1k, 1 in 10 at 100k, 1 in 500 at 10M; the authorizer once per request, at 10M once",
-        "   per key per minute for 10 busy keys; X-Ray, storage and data transfer are left out: docs/deploy.md prices them)",
+        "   per key per minute for 10 busy keys; X-Ray at its default sampling; storage and data transfer are left out)",
     ]
+    return lines

@@ -494,10 +494,9 @@ def _seed(who: Any, first: int, count: int, *, cards: bool = True) -> float:
     those calls run as they are, their writes captured and, once they add up, batch-written
     (BatchWriteItem, 25 items a call); the change records they would queue for events are left out.
     Seconds taken."""
-    import orgshare.storage.customers as customer_store
     import orgshare.storage.payment_methods as method_store
     from orgshare.settings import get_settings
-    from orgshare.storage import dynamo
+    from orgshare.storage import dynamo, receipts
     from orgshare.vault import sealing
 
     started = time.perf_counter()
@@ -519,11 +518,13 @@ def _seed(who: Any, first: int, count: int, *, cards: bool = True) -> float:
             else:
                 raise ValueError(f"seeding does not replay {kind}")
 
-    class Capture:  # the client a new payment method is put with
-        def put_item(self, **put: Any) -> None:
-            apply([{"Put": put}])
-            item = dynamo.from_item(put["Item"])
-            methods[item["id"]] = item
+    def recorded(writes: list[dict[str, Any]], answer: dict[str, Any]) -> None:  # the request's transaction (no receipt here)
+        del answer
+        apply(writes)
+        for write in writes:  # a new payment method's own item: the attach that follows reads it
+            item = dynamo.from_item(write["Put"]["Item"]) if "Put" in write else {}
+            if str(item.get("id", "")).startswith("pm_"):
+                methods.setdefault(item["id"], item)
 
     def get(scope: Any, pm: str, account: str, customer: str | None = None) -> tuple[Any, Any]:
         return methods[pm], {"id": customer, "sk": "CUSTOMER", "version": 1}  # the method just made, its customer just made
@@ -536,8 +537,7 @@ def _seed(who: Any, first: int, count: int, *, cards: bool = True) -> float:
             fingerprints[org, kind, value] = fingerprint(org, kind, value)
         return fingerprints[org, kind, value]
 
-    patches = {(customer_store, "transact"): apply, (method_store, "transact"): apply, (method_store, "client"): Capture,
-               (method_store, "get"): get, (sealing, "fingerprint"): same_fingerprint}  # fmt: skip
+    patches = {(receipts, "transact"): recorded, (method_store, "get"): get, (sealing, "fingerprint"): same_fingerprint}
     saved = {(module, name): getattr(module, name) for module, name in patches}
     for (module, name), value in patches.items():
         setattr(module, name, value)
