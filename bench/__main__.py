@@ -277,8 +277,8 @@ def main() -> None:
         detail = ", ".join(f"{op} {n}" for op, n in sorted((row.calls + row.kms).items()))
         print(f"  {row.name:<58}{sum(row.calls.values()):>9}{sum(row.kms.values()):>5}  {detail}")
     print("  (customer and payment method writes record their Idempotency-Key in their own transaction; the other POSTs")
-    print("   include powertools idempotency's claim (PutItem) and stored answer (UpdateItem); the customer's payment methods")
-    print("   are two key ranges of its partition, read concurrently)")
+    print("   claim it first (PutItem), and a confirm's or refund's last transaction completes the claim, the others'")
+    print("   an UpdateItem; the customer's payment methods are two key ranges of its partition, read concurrently)")
     operations = costed(rows)
     print("\n" + "\n".join(cost.report(operations) + cost.monthly_report(operations)))
     org_view.report(url, keys)  # the organization's view: its round trips with 1 and 1,000 payments, the projector's per event

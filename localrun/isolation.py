@@ -6,19 +6,14 @@ runs one invocation at a time, so none of this matters there.
   (`BaseRouter.current_event = ...` in every resolver's `resolve`): every resolver of the process
   would read the event of whichever request came last. Here the two attributes belong to the thread
   that set them (the thread runs the invocation from start to end).
-- powertools' idempotency persistence layer marks itself configured before it has read its
-  configuration; `orgshare` shares one per process, so a concurrent first request could hash its
-  key without the configured key path. Here configuring is done by one thread at a time.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 _PER_INVOCATION = ("current_event", "lambda_context")
 _invocation = threading.local()
@@ -42,7 +37,7 @@ class _ThreadAttribute:
 
 
 def install() -> None:
-    """Patches the two in this process; idempotent."""
+    """Patches them in this process; idempotent."""
     with _installed:
         if isinstance(BaseRouter.__dict__.get("current_event"), _ThreadAttribute):
             return
@@ -53,13 +48,3 @@ def install() -> None:
         # sees that assignment; a descriptor in the class's namespace would be replaced by it.
         meta = type(f"PerThread{type(BaseRouter).__name__}", (type(BaseRouter),), {n: _ThreadAttribute(n) for n in _PER_INVOCATION})
         BaseRouter.__class__ = meta  # type: ignore[method-assign]  # a class's metaclass can be swapped for a subclass of it
-
-        configure = BasePersistenceLayer.configure
-        configuring = threading.Lock()
-
-        @functools.wraps(configure)
-        def one_at_a_time(self: BasePersistenceLayer, *args: Any, **kwargs: Any) -> None:
-            with configuring:
-                configure(self, *args, **kwargs)
-
-        BasePersistenceLayer.configure = one_at_a_time  # type: ignore[method-assign]

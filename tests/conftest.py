@@ -47,9 +47,6 @@ def _clear_caches() -> None:
     dynamo.client.cache_clear()
     sealing.kms.cache_clear()
     get_settings.cache_clear()
-    from orgshare.api import idempotency
-
-    idempotency._persistence.cache_clear()
     from orgshare.vault import keyed_hash
 
     keyed_hash.forget_keys()  # derived from the KMS key of the test that made them

@@ -86,3 +86,40 @@ def test_retried_card_attach_and_detach_give_their_first_answers(local_system: L
     assert rides.v1.payment_methods.retrieve(card.id).customer is None  # still detached
     detached_again = rides.v1.payment_methods.detach(card.id, options={"idempotency_key": detach_key})
     assert _replayed(detached_again) and detached_again.customer is None
+
+
+def _call(client: stripe.StripeClient, method: str, path: str, **params: Any) -> Any:
+    return client.deserialize(client.raw_request(method, path, **params), api_mode="V1")
+
+
+def test_a_checkout_failing_after_its_first_step_is_not_answered_with_that_step(local_system: LocalSystem) -> None:
+    """A session is paid in steps (a new customer, then the payment). When a later step fails, a
+    retry with the same key runs again: it is not answered with the customer the first step made."""
+    rides = local_system.client("Rocket Rides")
+    profile = str(next(p for p in _call(rides, "get", "/v1/business_profiles").data if p.is_default).id)
+    connectors = [c.id for c in _call(rides, "get", f"/v1/business_profiles/{profile}/connectors").data if not c.to_dict().get("disabled")]
+    line: Any = {"price_data": {"currency": "usd", "unit_amount": 1200, "product_data": {"name": "Ride"}}, "quantity": 1}
+    session = rides.v1.checkout.sessions.create(
+        params={"mode": "payment", "line_items": [line], "customer_creation": "always", "success_url": "https://rides.example/ok"}
+    )
+    card = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"}
+    key = _key()
+
+    def submit() -> Any:
+        return rides.raw_request("post", f"/v1/checkout/sessions/{session.id}/confirm", **card, idempotency_key=key)
+
+    for connector in connectors:  # no connector to charge with: the payment step fails, after the customer was made
+        _call(rides, "post", f"/v1/business_profiles/{profile}/connectors/{connector}", disabled="true")
+    try:
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            submit()
+        assert refused.value.code == "connector_not_configured"
+        with pytest.raises(stripe.InvalidRequestError):  # the same failure again, not a replayed 200 with a customer
+            submit()
+    finally:
+        for connector in connectors:
+            _call(rides, "post", f"/v1/business_profiles/{profile}/connectors/{connector}", disabled="false")
+    paid: Any = rides.deserialize(submit(), api_mode="V1")
+    assert paid.object == "checkout.session" and paid.status == "complete" and paid.customer is not None
+    again = rides.deserialize(submit(), api_mode="V1")
+    assert again.to_dict() == paid.to_dict()  # now the key answers with the paid session

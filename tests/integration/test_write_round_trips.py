@@ -66,6 +66,23 @@ def test_a_write_without_a_processor_records_its_key_in_its_own_transaction(
 @pytest.mark.parametrize(
     ("operation", "expected"),
     [
+        # The key's claim; the customer and the card in one read; the profile's connectors; after the processor, one
+        # transaction with the intent, charge, events and the claim's completion with the answer (no UpdateItem after it).
+        ("POST /v1/payment_intents (confirm=true)", {"PutItem": 1, "BatchGetItem": 1, "Query": 1, "TransactWriteItems": 1}),
+        # The intent first, then its card: two reads.
+        ("POST /v1/payment_intents/{id}/confirm (test connector)", {"PutItem": 1, "BatchGetItem": 2, "Query": 1, "TransactWriteItems": 1}),
+        # The claim; the intent, the connector; the amount claimed before the processor, the outcome recorded after it.
+        ("POST /v1/refunds (partial)", {"PutItem": 1, "BatchGetItem": 2, "GetItem": 1, "TransactWriteItems": 2}),
+    ],
+)
+def test_a_payment_completes_its_key_in_its_last_transaction(counted: dict[str, Any], operation: str, expected: dict[str, int]) -> None:
+    dynamodb, _kms = counted[operation]
+    assert dynamodb == expected
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
         # The card's data key only: the connector's credentials were opened by the confirm before, in this warm function.
         ("POST /v1/payment_intents (confirm=true)", {"Decrypt": 1}),
         ("POST /v1/refunds (partial)", {}),

@@ -1,6 +1,8 @@
-"""The record a one-transaction write keeps for its Idempotency-Key and the record powertools keeps
-for the other writes are one record: the same id and the same fingerprint, so a key used by one
-path is found, replayed or refused by the other."""
+"""Idempotency-Key's two paths keep one record: a write recorded in its own transaction
+(`answer_in_write`) and a write that claims the key first (`answer`, for processors) share ids and
+fingerprints, so a key used by one is found, replayed or refused by the other, whichever function
+serves it; a claim is given up when its request fails before writing (and answers its 500 once it
+wrote), and a live claim answers 409."""
 
 from __future__ import annotations
 
@@ -10,10 +12,9 @@ import pytest
 
 from orgshare import admin
 from orgshare.domain import idempotency
-from orgshare.errors import IdempotencyFailed
-
-# powertools' path without a Lambda context (no remaining time to bound its claim by) says so; here that is the point.
-pytestmark = pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")
+from orgshare.errors import IdempotencyFailed, IdempotencyInProgress, InvalidRequest
+from orgshare.settings import get_settings
+from orgshare.storage import receipts
 
 REQUEST = {"method": "POST", "path": "/v1/customers", "params": {"name": "Ann"}}
 
@@ -24,7 +25,7 @@ def who(aws: dict[str, str]) -> Any:
     return admin.platform_principal(demo.org, demo.accounts[0].id, demo.pool, "test")
 
 
-def test_a_key_recorded_by_powertools_answers_a_one_transaction_write(who: Any) -> None:
+def test_a_key_claimed_first_answers_a_one_transaction_write(who: Any) -> None:
     first, replayed = idempotency.answer(who, "k-1", REQUEST, lambda: {"id": "cus_1"}, None)
     assert (first, replayed) == ({"status": 200, "body": {"id": "cus_1"}}, False)
     again, replayed = idempotency.answer_in_write(who, "k-1", REQUEST, lambda: {"id": "cus_2"})
@@ -41,10 +42,51 @@ def test_a_key_is_one_request_whichever_function_serves_it(who: Any, monkeypatch
         idempotency.answer(who, "k-3", {**REQUEST, "path": "/v1/payment_intents"}, lambda: {"id": "pi_1"}, None)
 
 
-def test_a_key_recorded_in_a_write_answers_powertools(who: Any) -> None:
+def test_a_key_recorded_in_a_write_answers_a_claim(who: Any) -> None:
     # Nothing to write (as a change that changes nothing): the record is put alone.
     first, _ = idempotency.answer_in_write(who, "k-2", REQUEST, lambda: {"id": "cus_1"})
     again, replayed = idempotency.answer(who, "k-2", REQUEST, lambda: {"id": "cus_2"}, None)
     assert (again, replayed) == (first, True)
     with pytest.raises(IdempotencyFailed):
         idempotency.answer(who, "k-2", {**REQUEST, "path": "/v1/payment_intents"}, lambda: {"id": "pi_1"}, None)
+
+
+def test_a_failed_claim_frees_its_key_and_a_live_claim_is_in_progress(who: Any) -> None:
+    def refused() -> dict[str, Any]:
+        raise InvalidRequest("Missing required param: amount.", code="parameter_missing", param="amount")
+
+    with pytest.raises(InvalidRequest):
+        idempotency.answer(who, "k-4", REQUEST, refused, None)
+    assert idempotency.answer(who, "k-4", REQUEST, lambda: {"id": "pi_1"}, None) == ({"status": 200, "body": {"id": "pi_1"}}, False)
+
+    def meanwhile() -> dict[str, Any]:  # the same key again while the first still holds it
+        idempotency.answer(who, "k-5", REQUEST, lambda: {"id": "pi_3"}, None)
+        return {"id": "pi_2"}
+
+    with pytest.raises(IdempotencyInProgress):
+        idempotency.answer(who, "k-5", REQUEST, meanwhile, None)
+    # The holder failed (its inner request raised through it): its claim is given up, the key usable again.
+    assert idempotency.answer(who, "k-5", REQUEST, lambda: {"id": "pi_4"}, None)[0]["body"] == {"id": "pi_4"}
+
+
+def test_a_request_failing_after_it_wrote_is_answered_with_its_500_not_run_again(who: Any) -> None:
+    runs: list[str] = []
+
+    def writes_then_fails() -> dict[str, Any]:  # as a refund whose outcome cannot be recorded after the processor refunded
+        runs.append("ran")
+        receipts.transact([{"Put": {"TableName": get_settings().data_table, "Item": {"pk": {"S": "T#1"}, "sk": {"S": "T"}}}}], None)
+        raise RuntimeError("the refund's outcome could not be recorded")
+
+    with pytest.raises(RuntimeError):
+        idempotency.answer(who, "k-6", REQUEST, writes_then_fails, None)
+    again, replayed = idempotency.answer(who, "k-6", REQUEST, writes_then_fails, None)
+    assert replayed and again["status"] == 500 and again["body"]["error"]["type"] == "api_error"
+    assert runs == ["ran"]
+
+    def fails_before_writing() -> dict[str, Any]:
+        runs.append("ran")
+        raise RuntimeError("nothing written")
+
+    with pytest.raises(RuntimeError):
+        idempotency.answer(who, "k-7", REQUEST, fails_before_writing, None)
+    assert idempotency.answer(who, "k-7", REQUEST, lambda: {"id": "pi_1"}, None) == ({"status": 200, "body": {"id": "pi_1"}}, False)

@@ -77,6 +77,11 @@ def doc_url(code: str | None) -> str | None:
     return f"{DOC_URL}{code.replace('_', '-')}" if code in STRIPE_DOCUMENTED else None
 
 
+# A 500's words. With an Idempotency-Key whose request had already written something, a retry with
+# that key is answered with this same 500 (the work is not run twice): a new key runs it anew.
+UNEXPECTED_MESSAGE = "An unexpected error occurred; the request id identifies it."
+
+
 class ApiError(Exception):
     status = 400
     type = "invalid_request_error"

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgshare.api import idempotency, request
 from orgshare.domain.principal import Principal, RequestInfo
-from orgshare.errors import ApiError, Conflict, UnrecognizedUrl
+from orgshare.errors import UNEXPECTED_MESSAGE, ApiError, Conflict, UnrecognizedUrl
 from orgshare.observability import count, logger, metrics, tracer
 from orgshare.params.common import Params, error_for, parse
 from orgshare.storage.dynamo import ConditionFailed
@@ -67,9 +67,7 @@ class Api:
 
     def _unexpected(self, exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
-        return _json(
-            500, {"error": {"type": "api_error", "message": "An unexpected error occurred. Please retry; the request id identifies it."}}
-        )
+        return _json(500, {"error": {"type": "api_error", "message": UNEXPECTED_MESSAGE}})
 
     def read(self, model: type[P]) -> tuple[Principal, P]:
         event = self.resolver.current_event
@@ -93,7 +91,8 @@ class Api:
         idempotent section, so a request that fails it stores nothing). `publishable`: a
         publishable key may make this call (only what a checkout page needs). `one_write`: the
         operation calls no processor and writes its change in one transaction, which records the
-        key too (domain/idempotency.answer_in_write): no claim before it, no answer stored after."""
+        key too (domain/idempotency.answer_in_write): no claim before it, and nothing after it
+        unless an expansion after the write changed the answer."""
         event = self.resolver.current_event
         who = request.principal(event, publishable=publishable)
         info = request.request_info(event)

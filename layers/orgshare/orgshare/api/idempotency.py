@@ -3,7 +3,6 @@ with the dashboard's one-time form tokens (so both keep one behaviour)."""
 
 from __future__ import annotations
 
-from orgshare.domain.idempotency import MAX_KEY_LENGTH, answer, answer_in_write, fingerprint, run
-from orgshare.storage.idempotency import persistence as _persistence  # tests clear its cache between mocked accounts
+from orgshare.domain.idempotency import MAX_KEY_LENGTH, answer, answer_in_write, fingerprint
 
-__all__ = ["MAX_KEY_LENGTH", "_persistence", "answer", "answer_in_write", "fingerprint", "run"]
+__all__ = ["MAX_KEY_LENGTH", "answer", "answer_in_write", "fingerprint"]

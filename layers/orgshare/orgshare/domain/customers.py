@@ -239,7 +239,7 @@ def delete(principal: Principal, cus: str, request: RequestInfo) -> dict[str, An
         # Every account's search index items go too: with it when they fit its transaction, else
         # right after it (until then they name a tombstone, which a search drops).
         unindexed = search_index.deletes(items)
-        room = max(MAX_TRANSACTION_ITEMS - 2 - len(overlays) - len(detaches), 0)
+        room = max(MAX_TRANSACTION_ITEMS - 3 - len(overlays) - len(detaches), 0)  # the tombstone, the change, the key's record
         deleted = render(tombstone, None, principal.livemode)
         try:
             store.save(

@@ -1,10 +1,14 @@
 """A change asked for twice happens once: the API's Idempotency-Key on POSTs (api/app.py `Api.write`)
-and the dashboard's one-time form tokens (web/dashboard/replays.py), through powertools'
-idempotency utility (DynamoDB persistence, storage/idempotency.py).
+and the dashboard's one-time form tokens (web/dashboard/replays.py), in records of powertools'
+format (storage/receipts.py). Our own, not powertools' idempotency utility: that one claims and
+completes with writes of its own, and cannot put a record into the change's own transaction,
+which is what makes a write one round trip (`answer_in_write`) and a payment's completion free
+(`answer`).
 
 The key is scoped to the organization, mode and acting account; the stored fingerprint is the
 method, path and parameters, so the same key with other parameters or on another endpoint is an
-idempotency_error. A request that raises (bad input, missing object) leaves no record behind.
+idempotency_error. A request that raises before its change is written (bad input, missing object)
+leaves no record behind.
 
 What the record keeps is safe to lose with the table: the fingerprint is a keyed hash (the key is
 derived in KMS, see vault.keyed_hash) of the parameters with any CVC left out, so a stored record
@@ -24,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from orgshare.domain.checkout import secrets as checkout_secrets
 from orgshare.domain.principal import Principal
-from orgshare.errors import ApiError, IdempotencyFailed, IdempotencyInProgress, InvalidRequest
+from orgshare.errors import UNEXPECTED_MESSAGE, ApiError, IdempotencyFailed, IdempotencyInProgress, InvalidRequest
+from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import receipts
 from orgshare.vault.keyed_hash import IDEMPOTENCY, keyed_hash
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 MAX_KEY_LENGTH = 255
@@ -44,11 +48,6 @@ def _replayed(stored: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, dict) and body.get("object") == "checkout.session":
         stored = {**stored, "result": {**stored["result"], "body": checkout_secrets.reveal(body)}}
     return {**stored, "replayed": True}
-
-
-def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
-    del idempotent_data
-    return _replayed(response)
 
 
 def _without_cvc(value: Any) -> Any:
@@ -90,6 +89,8 @@ def _for_storage(answer: dict[str, Any]) -> dict[str, Any]:
 # endpoint (powertools' default prefix is the function's name, which told a key used on
 # /v1/customers apart from the same key on /v1/payment_intents in AWS, though not locally).
 _PREFIX = "orgshare.idempotency"
+_CLAIM_WITHOUT_CONTEXT_MS = 60_000  # no request outlives API Gateway's 29 s
+_UNEXPECTED = {"status": 500, "body": {"error": {"type": "api_error", "message": UNEXPECTED_MESSAGE}}}
 
 
 def _scope(principal: Principal, key: str) -> list[str]:
@@ -116,49 +117,32 @@ def _in_progress() -> IdempotencyInProgress:
     )
 
 
-def run(
-    principal: Principal,
-    key: str | None,
-    request: dict[str, Any],
-    operation: Callable[[], dict[str, Any]],
-    lambda_context: LambdaContext | None,
-) -> tuple[dict[str, Any], bool]:
-    """The operation's result, or the stored result of an earlier request with the same key and
-    the same `request` (method, path, parameters), and whether it was a replay."""
-    if key is None:
-        return operation(), False
-    scope = _scope(principal, key)
-    # Imported here: a function whose writes all record in their own transaction never loads them.
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError, IdempotencyValidationError
-    from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
+def _md5(value: Any) -> str:
+    # powertools' hash of a record's key and fingerprint, as in its records (neither is secret; md5 is no safeguard here).
+    return hashlib.md5(json.dumps(value, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
 
-    from orgshare.storage.idempotency import persistence
 
-    config = IdempotencyConfig(
-        event_key_jmespath="scope",
-        payload_validation_jmespath="request",
-        expires_after_seconds=get_settings().idempotency_ttl_seconds,
-        response_hook=_mark_replay,
+def _receipt(principal: Principal, key: str, request: dict[str, Any]) -> receipts.Receipt:
+    return receipts.Receipt(
+        record_id=f"{_PREFIX}#{_md5(_scope(principal, key))}",
+        validation=_md5(fingerprint(request)),
+        expires_at=int(time.time()) + get_settings().idempotency_ttl_seconds,
+        encode=lambda result: json.dumps(_for_storage({"result": result}), sort_keys=True),
     )
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
 
-    def once(data: dict[str, Any]) -> dict[str, Any]:
-        del data  # only what identifies the request; the operation closes over its inputs
-        return {"result": operation()}
 
-    serializer = CustomDictSerializer(to_dict=_for_storage, from_dict=lambda stored: stored)
-    guarded = idempotent_function(
-        data_keyword_argument="data", persistence_store=persistence(), config=config, output_serializer=serializer, key_prefix=_PREFIX
-    )(once)
-    try:
-        answer = guarded(data={"scope": scope, "request": fingerprint(request)})
-    except IdempotencyValidationError:
-        raise _reused(key) from None
-    except IdempotencyAlreadyInProgressError:
-        raise _in_progress() from None
-    return answer["result"], bool(answer.get("replayed"))
+def _from_record(record: dict[str, Any], receipt: receipts.Receipt, key: str) -> tuple[dict[str, Any], bool]:
+    if record.get("status") != receipts.COMPLETED:
+        raise _in_progress()
+    if record.get("validation") != receipt.validation:
+        raise _reused(key)
+    return _replayed(json.loads(record["data"]))["result"], True
+
+
+def _held_until_ms(lambda_context: LambdaContext | None) -> int:
+    # A claim outlives its request only if the function dies: then it frees itself when the invocation's time is up.
+    remaining = lambda_context.get_remaining_time_in_millis() if lambda_context is not None else _CLAIM_WITHOUT_CONTEXT_MS
+    return int(time.time() * 1000) + remaining
 
 
 def answer(
@@ -168,9 +152,15 @@ def answer(
     operation: Callable[[], dict[str, Any]],
     lambda_context: LambdaContext | None,
 ) -> tuple[dict[str, Any], bool]:
-    """A change's answer, {"status", "body"}, run once per `key` (see `run`), and whether it was a
-    replay. An ApiError raised before anything was written propagates and leaves the key free; one
-    raised after its changes were committed (`stored`, a card decline) is the stored answer."""
+    """A change's answer, {"status", "body"}, run once per `key` and `request` (method, path,
+    parameters), and whether it was a replay, for a change that calls a processor (or writes more
+    than once): the key is claimed first (one PutItem, which also answers a replay from the record
+    it meets). The write that hands its answer to storage.receipts.transact (a payment's, a
+    refund's last: inner steps of a larger request run under receipts.aside) completes the claim
+    in its own transaction; otherwise an UpdateItem does at the end. A request that fails before
+    such a write gives the key up (an ApiError, or anything unexpected: a retry runs it again); one
+    that fails after it answers what it recorded; an error that is itself the answer (`stored`, a
+    card decline) is recorded as such."""
 
     def attempt() -> dict[str, Any]:
         try:
@@ -180,20 +170,39 @@ def answer(
                 raise  # nothing was written: the key stays free
             return {"status": error.status, "body": error.body()}
 
-    return run(principal, key, request, attempt, lambda_context)
+    if key is None:
+        return attempt(), False
+    receipt = _receipt(principal, key, request)
+    try:
+        receipts.claim(receipt, _held_until_ms(lambda_context))
+    except receipts.Recorded as earlier:
+        return _from_record(earlier.record, receipt, key)
+    except receipts.KeyInUse:
+        raise _in_progress() from None
+    with receipts.expecting(receipt):
+        try:
+            result = attempt()
+        except ApiError:
+            if receipt.recorded is not None:  # failed after its change committed: the change's answer stands
+                return dict(json.loads(receipt.recorded)["result"]), False
+            _release(receipt)
+            raise
+        except Exception:
+            if receipt.recorded is None and receipt.wrote:  # something was written (an amount claimed, money moved):
+                receipts.record(receipt, _UNEXPECTED)  # a retry is answered with this 500, as Stripe's are, not run again
+            elif receipt.recorded is None:
+                _release(receipt)
+            raise
+    receipts.record(receipt, result)  # nothing if its last transaction completed the claim with this very answer
+    return result, False
 
 
-def _md5(value: Any) -> str:
-    # powertools' own hash of a record's key and fingerprint (neither is secret), so both paths share records.
-    return hashlib.md5(json.dumps(value, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
-
-
-def _from_record(record: dict[str, Any], receipt: receipts.Receipt, key: str) -> tuple[dict[str, Any], bool]:
-    if record.get("status") != "COMPLETED":
-        raise _in_progress()
-    if record.get("validation") != receipt.validation:
-        raise _reused(key)
-    return _replayed(json.loads(record["data"]))["result"], True
+def _release(receipt: receipts.Receipt) -> None:
+    # The request's own error is what its caller must see, not a failure to give the key up (which then lapses by itself).
+    try:
+        receipts.release(receipt)
+    except Exception:  # any failure here only delays the key's reuse until the claim lapses
+        logger.exception("idempotency claim not released")
 
 
 def answer_in_write(
@@ -208,24 +217,18 @@ def answer_in_write(
     its error stands and the key stays free."""
     if key is None:
         return {"status": 200, "body": operation()}, False
-    receipt = receipts.Receipt(
-        record_id=f"{_PREFIX}#{_md5(_scope(principal, key))}",
-        validation=_md5(fingerprint(request)),
-        expires_at=int(time.time()) + get_settings().idempotency_ttl_seconds,
-        encode=lambda body: json.dumps(_for_storage({"result": {"status": 200, "body": body}}), sort_keys=True),
-    )
+    receipt = _receipt(principal, key, request)
     with receipts.expecting(receipt):
         try:
             body = operation()
-            if receipt.recorded is None:
-                receipts.record(receipt, body)
-            else:  # if expanded after the write: a replay gives what this request gave
-                receipts.replace(receipt, body)
+            receipts.record(receipt, {"status": 200, "body": body})  # nothing if its transaction recorded this answer
         except receipts.Recorded as earlier:
             return _from_record(earlier.record, receipt, key)
+        except receipts.KeyInUse:
+            raise _in_progress() from None
         except ApiError:
             if receipt.recorded is not None:  # failed after its change committed: the change's answer stands
-                return json.loads(receipt.recorded)["result"], False
+                return dict(json.loads(receipt.recorded)["result"]), False
             found = receipts.find(receipt.record_id)
             if found is None:
                 raise

@@ -26,6 +26,7 @@ from orgshare.params.payment_methods import (
 from orgshare.storage import customers as customers_store
 from orgshare.storage import payment_methods as store
 from orgshare.storage import payments as payments_store
+from orgshare.storage import receipts
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.vault import sealing
 from orgshare.vault.banks import check_us_bank_account
@@ -263,7 +264,8 @@ def attach(principal: Principal, pm: str, params: PaymentMethodAttach, request: 
     check_expand(params.expand, EXPANDABLE)
     if is_test_token(pm):  # a new card from the test card, then attach it
         _attachable_customer(principal, params.customer)  # first: a refused attach must not leave the new card behind
-        pm = create(principal, PaymentMethodCreate(type="card", card=CardInput(token=pm)), request)["id"]
+        with receipts.aside():  # a step: the attach's own write answers the request
+            pm = create(principal, PaymentMethodCreate(type="card", card=CardInput(token=pm)), request)["id"]
 
     def attempt() -> dict[str, Any]:
         item, shared = _load(principal, pm, params.customer)
@@ -352,6 +354,12 @@ def list_for_customer(principal: Principal, customer: str, params: CustomerPayme
 def list_payment_methods(principal: Principal, params: PaymentMethodList, url: str) -> dict[str, Any]:
     """GET /v1/payment_methods?customer=...: the same list as under the customer."""
     return list_for_customer(principal, params.customer, params, url)
+
+
+def find_with_customer(principal: Principal, pm: str, customer: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The method the caller may use under this id (None if none) and the customer's shared item
+    (None if none), in one read: for a payment that names both."""
+    return _find(principal, pm, customer)
 
 
 def visible(principal: Principal, pm: str) -> dict[str, Any]:

@@ -94,9 +94,11 @@ def _unexpected(intent: dict[str, Any], action: str) -> InvalidRequest:
     )  # fmt: skip
 
 
-def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodData | None) -> tuple[dict[str, Any], str | None] | None:
-    """The card to charge: an existing one the caller may use, a test token, or new card data
-    (which comes with its number, so the charge need not open what was just sealed)."""
+def _payment_method(
+    principal: Principal, pm: str | None, data: PaymentMethodData | None, known: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str | None] | None:
+    """The card to charge: an existing one the caller may use (`known` if already read), a test
+    token, or new card data (which comes with its number, so the charge need not open what was just sealed)."""
     if data is not None:
         params = PaymentMethodCreate(type="card", card=data.card, billing_details=data.billing_details)
     elif pm is not None and pm.startswith("pm_card_"):
@@ -104,7 +106,7 @@ def _payment_method(principal: Principal, pm: str | None, data: PaymentMethodDat
     elif pm is None:
         return None
     else:
-        item = payment_methods.visible(principal, pm)
+        item = known if known is not None and known["id"] == pm else payment_methods.visible(principal, pm)
         if item["type"] != "card":
             raise InvalidRequest("Only cards can be charged here.", code="payment_method_invalid_parameter", param="payment_method")
         return item, None
@@ -128,24 +130,31 @@ def processor_call(connector_name: str) -> Iterator[None]:
         raise InvalidRequest(str(exc), code="connector_request_failed") from None
 
 
-def _check_customer(principal: Principal, customer: str | None) -> None:
+def _check_customer(principal: Principal, customer: str | None, pm: str | None = None) -> dict[str, Any] | None:
+    """404 unless `customer` is a live customer of the caller's pool. With `pm`, a saved method's
+    id, that method is read in the same round trip: it is returned if the caller may use it."""
     if customer is None:
-        return
-    shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
-    if shared is None and handover.ensure_customer(principal, customer):  # not moved yet: moved now
-        shared, _ = customers_store.get(principal.scope, customer, principal.account)
+        return None
+    if pm is not None and pm.startswith("pm_") and not pm.startswith("pm_card_"):
+        method, shared = payment_methods.find_with_customer(principal, pm, customer)  # moved first, like the below
+    else:
+        method = None
+        shared, _ = customers_store.get(principal.scope, customer, principal.account) if id_time_ms(customer) else (None, None)
+        if shared is None and handover.ensure_customer(principal, customer):  # not moved yet: moved now
+            shared, _ = customers_store.get(principal.scope, customer, principal.account)
     if shared is None or shared.get("deleted") or "moved_to" in shared:
         raise ResourceMissing("customer", customer, param="customer")
+    return method
 
 
 def create(principal: Principal, params: PaymentIntentCreate, request: RequestInfo) -> dict[str, Any]:
     check_expand(params.expand, EXPANDABLE)
     currency = check_amount(params.amount, params.currency)
-    _check_customer(principal, params.customer)
+    known = _check_customer(principal, params.customer, None if params.payment_method_data else params.payment_method)
     profile = profiles.profile_id(principal, params.profile)
     # The connector first: a confirm that cannot run must not have saved the card it was given.
     connector = profiles.connector_for(principal, profile) if params.confirm else None
-    method = _payment_method(principal, params.payment_method, params.payment_method_data)
+    method = _payment_method(principal, params.payment_method, params.payment_method_data, known)
     intent_id = new_id("pi")
     intent = {
         "id": intent_id, "org": principal.org, "account": principal.account, "mode": principal.mode, "version": 1,
@@ -160,8 +169,9 @@ def create(principal: Principal, params: PaymentIntentCreate, request: RequestIn
     created = change_record(principal, request, "payment_intent.created", render(intent), audience="account")
     if connector is not None:  # created and confirmed in one transaction
         return _confirm(principal, intent, None, connector, method, None, params.off_session, request, [created], params.expand)
-    store.commit([store.intent_put(intent, None)], [created])
-    return render(intent)
+    answer = _expanded(principal, intent, params.expand)
+    store.commit([store.intent_put(intent, None)], [created], answer=answer)
+    return answer
 
 
 def retrieve(principal: Principal, intent: str, params: PaymentIntentRetrieve) -> dict[str, Any]:
@@ -316,14 +326,16 @@ def _settle(
         charge_kind = "charge.failed" if charge["status"] == "failed" else "charge.succeeded"
         outcome.insert(0, change_record(principal, request, charge_kind, charges.render(charge), audience="account"))
     outcome.insert(1 if charge is not None else 0, change_record(principal, request, kind, render(new), audience="account"))
+    declined = new["status"] == "requires_payment_method"
+    answer = None if declined else _expanded(principal, new, expand, charge)  # a decline's answer is its 402, recorded after
     try:
-        store.commit([store.intent_put(new, stored_version), *writes], [*changes, *outcome])
+        store.commit([store.intent_put(new, stored_version), *writes], [*changes, *outcome], answer=answer)
     except ConditionFailed:
         # Another confirm won the race with the same processor idempotency key: its result stands.
         return _expanded(principal, load(principal, intent_id), expand)
-    if new["status"] == "requires_payment_method":
+    if answer is None:
         raise PaymentDeclined(render(new))
-    return _expanded(principal, new, expand, charge)
+    return answer
 
 
 def authenticated(principal: Principal, intent_id: str, succeeded: bool, request: RequestInfo) -> dict[str, Any]:

@@ -77,15 +77,16 @@ def _target(principal: Principal, params: RefundCreate) -> tuple[dict[str, Any],
     return intent, "charge"
 
 
-def _record(writes: list[dict[str, Any]], changes: list[dict[str, Any]]) -> None:
-    """A refund's outcome, in one transaction."""
+def _record(writes: list[dict[str, Any]], changes: list[dict[str, Any]], answer: dict[str, Any] | None = None) -> None:
+    """A refund's outcome, in one transaction (with the request's answer, when it is the last)."""
     for attempt in range(_RECORD_ATTEMPTS):
         try:
-            store.commit(writes, changes)
+            store.commit(writes, changes, answer=answer)
             return
-        except ConditionFailed:
+        except ConditionFailed as lost:
             if attempt == _RECORD_ATTEMPTS - 1:
-                raise
+                # After the processor's answer: a server failure, which the key keeps (a retry must not refund again).
+                raise RuntimeError("the refund's outcome could not be recorded") from lost
 
 
 def create(principal: Principal, params: RefundCreate, request: RequestInfo) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def create(principal: Principal, params: RefundCreate, request: RequestInfo) -> 
         charge["refunds"] = {**charge["refunds"], refund["id"]: refund}
         changes = [change_record(principal, request, "refund.created", refund, audience="account"),
                    change_record(principal, request, "charge.refunded", charges.render(charge), audience="account")]  # fmt: skip
-        _record([store.refund_put(record), charges_store.charge_update(intent, refund=refund)], changes)
+        _record([store.refund_put(record), charges_store.charge_update(intent, refund=refund)], changes, answer=refund)
         return refund
     # The processor did not refund: the claim is given back, on the intent and on the charge.
     release = [store.refund_release(intent, amount), charges_store.charge_update(intent, add={"amount_refunded": -amount}, refund=refund)]

@@ -7,8 +7,8 @@ from typing import Any
 
 from orgshare.ids import id_time_ms
 from orgshare.settings import get_settings
-from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, key, query_range, to_item, transact, versioned_put
+from orgshare.storage import keys, receipts
+from orgshare.storage.dynamo import batch_get, key, query_range, to_item, versioned_put
 from orgshare.storage.keys import PoolScope
 from orgshare.storage.months import month_of, query_months
 from orgshare.storage.outbox import change_put
@@ -98,9 +98,10 @@ def usage_put(scope: PoolScope, payment_method: str, usage: dict[str, Any]) -> d
     }
 
 
-def commit(writes: list[dict[str, Any]], changes: list[dict[str, Any]]) -> None:
-    """The writes of one payment step and their change records, in one transaction."""
-    transact([*writes, *(change_put(c) for c in changes)])
+def commit(writes: list[dict[str, Any]], changes: list[dict[str, Any]], answer: dict[str, Any] | None = None) -> None:
+    """The writes of one payment step and their change records, in one transaction; with the
+    request's `answer`, its Idempotency-Key's record too (storage/receipts.py)."""
+    receipts.transact([*writes, *(change_put(c) for c in changes)], answer)
 
 
 def get_intent(org: str, account: str, mode: str, intent: str) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from orgshare.params.payments import PaymentIntentConfirm, PaymentIntentCreate, 
 from orgshare.storage import checkout as store
 from orgshare.storage import payment_methods as methods_store
 from orgshare.storage import payments as payments_store
+from orgshare.storage import receipts
 from orgshare.storage.dynamo import ConditionFailed
 
 DEFAULT_CONSENT = "Save my card for future payments with {organization}'s businesses: it will be available to all of them."
@@ -92,6 +93,9 @@ def _offered(principal: Principal, session: dict[str, Any], pm: str) -> None:
                              param="payment_method")  # fmt: skip
 
 
+# A session is paid in steps (its customer, its intent, the charge): none of them is the request, whose
+# key is completed once the session is.
+@receipts.aside()
 def pay(principal: Principal, session_id: str, params: CheckoutSessionConfirm, request: RequestInfo, organization: str) -> Outcome:
     """The customer submitted the page: a saved card (`payment_method`) or a new one (`card`)."""
     session = _open(principal, session_id, request)
@@ -167,6 +171,7 @@ def _set_up(
     return complete(principal, session, intent, consent, request)
 
 
+@receipts.aside()
 def authenticated(principal: Principal, session_id: str, succeeded: bool, request: RequestInfo) -> Outcome:
     """The customer's answer to the test authentication step: the payment (or setup) goes on to
     its outcome, and the session completes with the consent given before the step."""
