@@ -3,17 +3,14 @@ stays with the account that saved it. Card numbers and account numbers live only
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from typing import Any
 
+from orgshare.domain import payment_method_items
 from orgshare.domain.changes import change_record
 from orgshare.domain.migration import handover
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import Conflict, InvalidRequest, PermissionDenied, ResourceMissing
-from orgshare.ids import new_id
 from orgshare.params.payment_methods import (
-    BillingDetails,
     CardInput,
     CustomerPaymentMethodList,
     PaymentMethodAttach,
@@ -29,8 +26,7 @@ from orgshare.storage import payments as payments_store
 from orgshare.storage import receipts
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.vault import sealing
-from orgshare.vault.banks import check_us_bank_account
-from orgshare.vault.cards import AUTHENTICATION_TEST_CARDS, TEST_TOKENS, check_card, check_expiry, normalized, test_card_number
+from orgshare.vault.cards import TEST_TOKENS, check_expiry
 from orgshare.wire.lists import check_expand, list_object, page
 
 EXPANDABLE = ("customer",)
@@ -63,63 +59,12 @@ def render(item: dict[str, Any], livemode: bool) -> dict[str, Any]:
     return rendered
 
 
-def _seal_context(principal: Principal, pm: str) -> dict[str, str]:
-    # Not the pool: enabling sharing moves an account's methods to another pool, and they must still open.
-    return {"org": principal.org, "payment_method": pm}
-
-
-def _billing(current: dict[str, Any], given: BillingDetails | None) -> dict[str, Any]:
-    """Billing details with the given subfields applied (an empty string unsets one)."""
-    if given is None:
-        return current
-    merged = {**current, **given.model_dump(exclude_unset=True)}
-    return {k: v for k, v in merged.items() if v is not None}
-
-
-def _metadata(current: dict[str, Any], given: dict[str, str | None] | None, was_given: bool) -> dict[str, Any]:
-    if not was_given:
-        return current
-    if given is None:
-        return {}
-    merged = {**current, **given}
-    return {k: v for k, v in merged.items() if v is not None}
-
-
-def _card_details(principal: Principal, card: CardInput) -> tuple[str, dict[str, Any]]:
-    """The card number and the card object kept in clear (brand, last4, expiry, funding,
-    country, fingerprint). The CVC is checked and dropped here: it is never stored."""
-    if card.token is not None:
-        number = test_card_number(card.token, principal.livemode, "card[token]")
-        exp_month, exp_year, cvc = card.exp_month or 12, card.exp_year or datetime.now(UTC).year + 3, None
-    else:
-        for field in ("number", "exp_month", "exp_year"):
-            if getattr(card, field) is None:
-                raise InvalidRequest(f"Missing required param: card[{field}].", code="parameter_missing", param=f"card[{field}]")
-        number, exp_month, exp_year, cvc = normalized(card.number or ""), card.exp_month or 0, card.exp_year or 0, card.cvc
-    facts = check_card(number, exp_month, exp_year, cvc)
-    return number, {
-        "brand": facts.brand,
-        "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass" if cvc else None},
-        "country": facts.country,
-        "display_brand": facts.brand,
-        "exp_month": facts.exp_month,
-        "exp_year": facts.exp_year,
-        "fingerprint": sealing.fingerprint(principal.org, "card", number),
-        "funding": facts.funding,
-        "generated_from": None,
-        "last4": facts.last4,
-        "networks": {"available": [facts.brand], "preferred": None},
-        "three_d_secure_usage": {"supported": True},
-        "wallet": None,
-    }
-
-
 def create(principal: Principal, params: PaymentMethodCreate, request: RequestInfo) -> dict[str, Any]:
     del request  # Stripe emits no event for a payment method that is only created
     check_expand(params.expand, EXPANDABLE)
     if principal.key_type == "publishable" and (params.type != "card" or params.expand):
         raise PermissionDenied("A publishable key can only create cards, for a checkout page.", code="secret_key_required")
-    item, _ = _new_method(principal, params)
+    item, _ = payment_method_items.new_method(principal, params)
     rendered = render(item, principal.livemode)
     if principal.key_type == "publishable":  # a public key must not be an oracle for guessing card numbers
         rendered["card"] = {k: v for k, v in rendered["card"].items() if k not in ("fingerprint", "checks")}
@@ -130,55 +75,8 @@ def create(principal: Principal, params: PaymentMethodCreate, request: RequestIn
 def create_for_charge(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
     """A new card saved on its way to a connector: the stored item and its number, which spares
     reading back and opening what was just sealed. Domain code only, like card_number_for_charge."""
-    item, secret = _new_method(principal, params)
+    item, secret = payment_method_items.new_method(principal, params)
     return store.create(principal.scope, item), secret
-
-
-def _new_method(principal: Principal, params: PaymentMethodCreate) -> tuple[dict[str, Any], str]:
-    """A new method's item, its secret sealed in it, and the secret (a card number or account number)."""
-    for other in ("card", "us_bank_account"):
-        if other != params.type and getattr(params, other) is not None:
-            raise InvalidRequest(
-                f"{other} cannot be given for a payment method of type {params.type}.", code="parameter_invalid", param=other
-            )
-    pm = new_id("pm")
-    item: dict[str, Any] = {
-        "id": pm,
-        "type": params.type,
-        "owner": principal.account,
-        "created": int(time.time()),
-        "version": 1,
-        "billing_details": _billing({}, params.billing_details),
-        "metadata": _metadata({}, params.metadata, "metadata" in params.given()),
-        "allow_redisplay": params.allow_redisplay or "unspecified",
-    }
-    if params.type == "card":
-        if params.card is None:
-            raise InvalidRequest("Missing required param: card.", code="parameter_missing", param="card")
-        secret, item["card"] = _card_details(principal, params.card)
-        if not principal.livemode and secret in AUTHENTICATION_TEST_CARDS:
-            item["requires_authentication"] = True  # a setup stops at the checkout page's test authentication
-    else:
-        bank = params.us_bank_account
-        if bank is None:
-            raise InvalidRequest("Missing required param: us_bank_account.", code="parameter_missing", param="us_bank_account")
-        if not item["billing_details"].get("name"):
-            raise InvalidRequest("Missing required param: billing_details[name].", code="parameter_missing", param="billing_details[name]")
-        bank_name = check_us_bank_account(bank.routing_number, bank.account_number)
-        secret = bank.account_number
-        item["us_bank_account"] = {
-            "account_holder_type": bank.account_holder_type,
-            "account_type": bank.account_type,
-            "bank_name": bank_name,
-            "financial_connections_account": None,
-            "fingerprint": sealing.fingerprint(principal.org, "us_bank_account", f"{bank.routing_number}:{bank.account_number}"),
-            "last4": bank.account_number[-4:],
-            "networks": {"preferred": "ach", "supported": ["ach"]},
-            "routing_number": bank.routing_number,
-            "status_details": None,
-        }
-    item["vault"] = sealing.seal(secret, _seal_context(principal, pm)).as_item()
-    return item, secret
 
 
 def _find(principal: Principal, pm: str, customer: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -231,8 +129,8 @@ def update(principal: Principal, pm: str, params: PaymentMethodUpdate, request: 
     def attempt() -> dict[str, Any]:
         item, _ = _load(principal, pm)
         new = dict(item)
-        new["billing_details"] = _billing(item.get("billing_details") or {}, params.billing_details)
-        new["metadata"] = _metadata(item.get("metadata") or {}, params.metadata, "metadata" in params.given())
+        new["billing_details"] = payment_method_items.billing(item.get("billing_details") or {}, params.billing_details)
+        new["metadata"] = payment_method_items.metadata(item.get("metadata") or {}, params.metadata, "metadata" in params.given())
         if params.allow_redisplay is not None:
             new["allow_redisplay"] = params.allow_redisplay
         if params.card is not None:
@@ -418,4 +316,4 @@ def card_number_for_charge(principal: Principal, item: dict[str, Any]) -> str:
         raise InvalidRequest(
             "Only a card's number can be used for a card charge.", code="payment_method_invalid_parameter", param="payment_method"
         )
-    return sealing.open_sealed(sealing.Sealed.from_item(item["vault"]), _seal_context(principal, pm))
+    return sealing.open_sealed(sealing.Sealed.from_item(item["vault"]), payment_method_items.seal_context(principal, pm))
