@@ -32,6 +32,7 @@ from orgshare.errors import UNEXPECTED_MESSAGE, ApiError, IdempotencyFailed, Ide
 from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import receipts
+from orgshare.storage.dynamo import ConditionFailed
 from orgshare.vault.keyed_hash import IDEMPOTENCY, keyed_hash
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def answer(
     with receipts.expecting(receipt):
         try:
             result = attempt()
-        except ApiError:
+        except (ApiError, ConditionFailed):  # refused, or lost a race (a 409): as Stripe, nothing kept, the key free
             if receipt.recorded is not None:  # failed after its change committed: the change's answer stands
                 return dict(json.loads(receipt.recorded)["result"]), False
             _release(receipt)
