@@ -15,6 +15,7 @@ from orgshare.domain import idempotency
 from orgshare.errors import IdempotencyFailed, IdempotencyInProgress, InvalidRequest
 from orgshare.settings import get_settings
 from orgshare.storage import receipts
+from orgshare.storage.dynamo import ConditionFailed
 
 REQUEST = {"method": "POST", "path": "/v1/customers", "params": {"name": "Ann"}}
 
@@ -90,3 +91,13 @@ def test_a_request_failing_after_it_wrote_is_answered_with_its_500_not_run_again
     with pytest.raises(RuntimeError):
         idempotency.answer(who, "k-7", REQUEST, fails_before_writing, None)
     assert idempotency.answer(who, "k-7", REQUEST, lambda: {"id": "pi_1"}, None) == ({"status": 200, "body": {"id": "pi_1"}}, False)
+
+
+def test_a_request_losing_a_race_after_a_step_frees_its_key(who: Any) -> None:
+    def steps_then_loses() -> dict[str, Any]:  # a 409 to its caller: as Stripe, no result is kept for a conflict
+        receipts.transact([{"Put": {"TableName": get_settings().data_table, "Item": {"pk": {"S": "T#2"}, "sk": {"S": "T"}}}}], None)
+        raise ConditionFailed([])
+
+    with pytest.raises(ConditionFailed):
+        idempotency.answer(who, "k-8", REQUEST, steps_then_loses, None)
+    assert idempotency.answer(who, "k-8", REQUEST, lambda: {"id": "pi_1"}, None) == ({"status": 200, "body": {"id": "pi_1"}}, False)
