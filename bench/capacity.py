@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bench.counting import BACKGROUND
 from orgshare.storage import dynamo
 
-_BACKGROUND = ("stream-", "queue-", "webhook")  # the event path's threads (bench/counting.py)
 _INDEX_KEYS = ("gsi1pk", "gsi2pk")
 
 
@@ -109,7 +109,7 @@ def dynamodb_units() -> Iterator[Units]:
 
     def add(http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
         del http_response
-        if threading.current_thread().name.startswith(_BACKGROUND):
+        if threading.current_thread().name.startswith(BACKGROUND):
             return
         params = kwargs.get("context", {}).get("orgshare_params") or {}
         found = units_of(model.name, params, parsed)

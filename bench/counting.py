@@ -13,7 +13,7 @@ from orgshare.vault import sealing
 
 # The local system's event path (stream and queue pollers, webhook posts) runs on these threads in
 # the same process and shares the clients; its work is asynchronous, not the request's.
-_BACKGROUND = ("stream-", "queue-", "webhook")
+BACKGROUND = ("stream-", "queue-", "webhook")
 
 
 @contextmanager
@@ -21,7 +21,7 @@ def _calls(client: Any, service: str) -> Iterator[Counter[str]]:
     calls: Counter[str] = Counter()
 
     def count(model: Any, **_: Any) -> None:
-        if not threading.current_thread().name.startswith(_BACKGROUND):
+        if not threading.current_thread().name.startswith(BACKGROUND):
             calls[model.name] += 1
 
     client.meta.events.register(f"before-call.{service}", count)
