@@ -77,7 +77,7 @@ class StreamPoller(threading.Thread):
             if self.stop.is_set():
                 return False
             self.in_flight.yield_to_requests(_YIELD_BOUND)
-            failures = self.function.invoke({"Records": records}).get("batchItemFailures") or []
+            failures = _failures(self.function, records, lambda r: r["dynamodb"]["SequenceNumber"])
             if not failures:
                 return True
             first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == failures[0]["itemIdentifier"])
@@ -148,7 +148,7 @@ class QueuePoller(threading.Thread):
                 for m in messages
             ]  # fmt: skip
             self.in_flight.yield_to_requests(_YIELD_BOUND)
-            failed = {f["itemIdentifier"] for f in self.function.invoke({"Records": records}).get("batchItemFailures") or []}
+            failed = {f["itemIdentifier"] for f in _failures(self.function, records, lambda r: r["messageId"])}
             done: Any = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if m["MessageId"] not in failed
             ]
@@ -157,6 +157,17 @@ class QueuePoller(threading.Thread):
             for m in messages:
                 if m["MessageId"] in failed:  # back soon (not after the queue's full visibility timeout)
                     sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1)
+
+
+def _failures(function: Function, records: list[dict[str, Any]], item_id: Callable[[dict[str, Any]], str]) -> list[dict[str, str]]:
+    """The batch's failed items, as the function reports them. A function that raises failed the
+    whole batch, as in Lambda: it is handed over again, and the poller, which carries every
+    organization's events, goes on."""
+    try:
+        return list(function.invoke({"Records": records}).get("batchItemFailures") or [])
+    except Exception:
+        logging.getLogger("localrun").exception("%s failed on a batch of %d; it will be handed over again", function.name, len(records))
+        return [{"itemIdentifier": item_id(r)} for r in records]
 
 
 PAUSE_STREAM = "LOCALRUN_PAUSE_STREAM"  # local-only switch: "1" holds the stream poller back
