@@ -105,6 +105,8 @@ def round_trips(url: str, keys: dict[str, str], accounts: dict[str, str]) -> lis
     measure("POST /v1/payment_methods/{id}/detach", lambda: rides.v1.payment_methods.detach(ba.id))
     measure("DELETE /v1/customers/{id}", lambda: rides.v1.customers.delete(cus.id))
     measure("POST /v1/accounts", lambda: platform.v1.accounts.create(params={"type": "standard"}))
+    hook: Any = {"url": f"{url}/hooks", "enabled_events": ["customer.created"]}  # loopback: the local system allows it in test mode
+    measure("POST /v1/webhook_endpoints", lambda: rides.v1.webhook_endpoints.create(params=hook))
     measure("GET /v1/accounts/{id}", lambda: platform.v1.accounts.retrieve(accounts["Rocket Rides"]))
     measure(
         "GET /v1/customers (as Stripe-Account, cold cache)",

@@ -80,6 +80,13 @@ def test_a_payment_completes_its_key_in_its_last_transaction(counted: dict[str, 
     assert dynamodb == expected
 
 
+def test_a_write_of_one_item_is_a_plain_conditional_write(counted: dict[str, Any]) -> None:
+    # A transaction of one item costs twice the write units of the same conditional PutItem.
+    dynamodb, _kms = counted["POST /v1/webhook_endpoints"]
+    # The key's claim and the endpoint (PutItem each), the owner's endpoints counted (Query), the answer stored (UpdateItem).
+    assert dynamodb == {"PutItem": 2, "Query": 1, "UpdateItem": 1}
+
+
 @pytest.mark.parametrize(
     ("operation", "expected"),
     [

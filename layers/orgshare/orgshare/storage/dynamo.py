@@ -59,12 +59,33 @@ class ConditionFailed(Exception):
         self.reasons = reasons or []
 
 
+# A transaction of one write costs twice the write units of the same write on its own.
+_ALONE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+
+
 def transact(items: list[dict[str, Any]]) -> None:
-    """One TransactWriteItems: all of `items` or none."""
+    """All of `items` or none: one TransactWriteItems, or for a single write the same write on its
+    own (PutItem, UpdateItem or DeleteItem take the same parameters). A failed condition is
+    ConditionFailed either way, its reasons as a transaction's (the item met, if asked for)."""
+    if len(items) == 1 and (kind := next(iter(items[0]))) in _ALONE:
+        _write_alone(kind, items[0][kind])
+        return
     try:
         client().transact_write_items(TransactItems=cast(Any, items))
     except client().exceptions.TransactionCanceledException as exc:
         raise ConditionFailed(cast(list[dict[str, Any]], exc.response.get("CancellationReasons") or [])) from exc
+
+
+def _write_alone(kind: str, write: dict[str, Any]) -> None:
+    try:
+        getattr(client(), _ALONE[kind])(**write)
+    except client().exceptions.ConditionalCheckFailedException as exc:
+        reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": str(exc)}
+        if "Item" in exc.response:
+            reason["Item"] = exc.response["Item"]
+        raise ConditionFailed([reason]) from exc
+    except client().exceptions.TransactionConflictException as exc:  # a transaction holds the item right now
+        raise ConditionFailed([{"Code": "TransactionConflict", "Message": str(exc)}]) from exc
 
 
 def _plain(value: Any) -> Any:
