@@ -81,8 +81,9 @@ def _write_alone(kind: str, write: dict[str, Any]) -> None:
         getattr(client(), _ALONE[kind])(**write)
     except client().exceptions.ConditionalCheckFailedException as exc:
         reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": str(exc)}
-        if "Item" in exc.response:
-            reason["Item"] = exc.response["Item"]
+        met = cast(dict[str, Any], exc.response).get("Item")
+        if met is not None:
+            reason["Item"] = met
         raise ConditionFailed([reason]) from exc
     except client().exceptions.TransactionConflictException as exc:  # a transaction holds the item right now
         raise ConditionFailed([{"Code": "TransactionConflict", "Message": str(exc)}]) from exc
