@@ -54,12 +54,38 @@ test-unit: $(STAMP)
 test-integration: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest tests/integration
 
-lint: $(STAMP) ## ruff, mypy, cfn-lint, sam validate --lint (all offline)
+# checkov, the infrastructure scanner, has a virtualenv of its own, .venv/checkov, and is not in pyproject's dev
+# extra: each checkov release pins boto3 exactly (3.3.30: boto3==1.35.49, packaging<24, networkx<2.7), which
+# cannot sit beside the project's boto3==1.43.108 and tools in .venv. Inside .venv/ it is ignored by git and
+# removed with it; `make install` makes it too. The scan is offline: no API key reaches it (so nothing goes to
+# Prisma Cloud/Bridgecrew) and --skip-download fetches no policies or guidelines. checkov evaluates Conditions
+# from the parameters' Default values only, so it scans template.yaml twice: as it is, and with
+# EncryptionKeyMode=customer-managed (the copy in .venv/checkov), which adds StorageKey and the key references.
+# 0 failed checks each time, or lint fails; every skip is in the template, on its resource, with its reason.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+CHECKOV := env -u BC_API_KEY -u PRISMA_API_URL $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet
+CHECKOV_CMK_TEMPLATE := $(CHECKOV_VENV)/template-customer-managed.yaml
+
+$(CHECKOV_STAMP): checkov-constraints.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --progress-bar on checkov==$(CHECKOV_VERSION) -c checkov-constraints.txt
+	rm -f $(CHECKOV_VENV)/.installed-* && touch $(CHECKOV_STAMP)
+
+install: $(CHECKOV_STAMP)
+
+lint: $(STAMP) $(CHECKOV_STAMP) ## ruff, mypy, cfn-lint, sam validate --lint, checkov in both key modes (all offline)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region $(REGION)
+	$(CHECKOV) -f template.yaml
+	sed '/^  EncryptionKeyMode:/,/Default:/ s/Default: aws-managed/Default: customer-managed/' template.yaml > $(CHECKOV_CMK_TEMPLATE)
+	@! cmp -s template.yaml $(CHECKOV_CMK_TEMPLATE) || { echo "EncryptionKeyMode's Default not found in template.yaml"; false; }
+	$(CHECKOV) -f $(CHECKOV_CMK_TEMPLATE)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
