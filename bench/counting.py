@@ -17,11 +17,11 @@ BACKGROUND = ("stream-", "queue-", "webhook")
 
 
 @contextmanager
-def _calls(client: Any, service: str) -> Iterator[Counter[str]]:
+def _calls(client: Any, service: str, background: bool = False) -> Iterator[Counter[str]]:
     calls: Counter[str] = Counter()
 
     def count(model: Any, **_: Any) -> None:
-        if not threading.current_thread().name.startswith(BACKGROUND):
+        if background or not threading.current_thread().name.startswith(BACKGROUND):
             calls[model.name] += 1
 
     client.meta.events.register(f"before-call.{service}", count)
@@ -36,6 +36,7 @@ def dynamodb_calls() -> Any:
     return _calls(dynamo.client(), "dynamodb")
 
 
-def kms_calls() -> Any:
-    """Counts the calls of the vault's KMS client inside the block, by operation name."""
-    return _calls(sealing.kms(), "kms")
+def kms_calls(background: bool = False) -> Any:
+    """Counts the calls of the vault's KMS client inside the block, by operation name (with
+    `background`, the event path's threads' too)."""
+    return _calls(sealing.kms(), "kms", background)

@@ -55,6 +55,15 @@ class System:
     pollers: list[threading.Thread]
     stopping: threading.Event  # set: the pollers finish the batch in hand and end
 
+    def wait_quiet(self, timeout: float = 60.0) -> None:
+        """Returns once the event path has handed on every change made so far (for measurements
+        that must not share the process with a backlog); raises TimeoutError after `timeout`."""
+        from localrun.pollers import QueuePoller, StreamPoller
+
+        polling = [p for p in self.pollers if isinstance(p, QueuePoller | StreamPoller) and p.is_alive()]
+        if not self.moto.changes.wait_quiet(len(polling), timeout):
+            raise TimeoutError(f"the event path was still busy after {timeout} s")
+
     def stop(self, snapshots: persistence.Snapshots | None = None) -> None:
         """A clean stop: no new requests, the event path's batches under way finished, then the last snapshot."""
         self.server.shutdown()

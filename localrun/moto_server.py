@@ -57,6 +57,7 @@ class Changes:
     def __init__(self) -> None:
         self._counts = {"tables": 0, "messages": 0}
         self._moved = threading.Condition()
+        self._waiting: dict[int, tuple[str, int]] = {}  # each waiting poller's thread: (kind, the count it found nothing at)
 
     def seen(self, kind: str) -> int:
         with self._moved:
@@ -64,7 +65,19 @@ class Changes:
 
     def wait(self, kind: str, seen: int, timeout: float) -> None:
         with self._moved:
+            self._waiting[threading.get_ident()] = (kind, seen)
+            self._moved.notify_all()
             self._moved.wait_for(lambda: self._counts[kind] != seen, timeout)
+            del self._waiting[threading.get_ident()]
+
+    def wait_quiet(self, pollers: int, timeout: float) -> bool:
+        """True once `pollers` pollers all wait, each having found nothing since the last change
+        of its kind (what no change announces, a message whose delay ends later, is not counted);
+        False after `timeout`."""
+        with self._moved:
+            return self._moved.wait_for(
+                lambda: len(self._waiting) == pollers and all(self._counts[k] == s for k, s in self._waiting.values()), timeout
+            )
 
     def changed(self, kind: str) -> None:
         with self._moved:

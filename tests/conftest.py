@@ -50,6 +50,9 @@ def _clear_caches() -> None:
     from orgshare.vault import keyed_hash
 
     keyed_hash.forget_keys()  # derived from the KMS key of the test that made them
+    from orgshare.domain import webhook_secrets
+
+    webhook_secrets.forget()
 
 
 @pytest.fixture

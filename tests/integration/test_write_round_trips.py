@@ -82,9 +82,11 @@ def test_a_payment_completes_its_key_in_its_last_transaction(counted: dict[str, 
 
 def test_a_write_of_one_item_is_a_plain_conditional_write(counted: dict[str, Any]) -> None:
     # A transaction of one item costs twice the write units of the same conditional PutItem.
-    dynamodb, _kms = counted["POST /v1/webhook_endpoints"]
+    dynamodb, kms = counted["POST /v1/webhook_endpoints"]
     # The key's claim and the endpoint (PutItem each), the owner's endpoints counted (Query), the answer stored (UpdateItem).
     assert dynamodb == {"PutItem": 2, "Query": 1, "UpdateItem": 1}
+    # Its secret is sealed under the organization's data key, opened by the organization's first endpoint in this function.
+    assert kms == {}
 
 
 @pytest.mark.parametrize(

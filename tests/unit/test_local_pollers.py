@@ -61,3 +61,28 @@ def test_a_batch_that_raises_is_handed_over_again_and_the_poller_goes_on(queue: 
         stop.set()
         poller.join(5)
     assert sorted(set(flaky.bodies)) == ["org_a", "org_b"]
+
+
+def test_the_event_path_is_quiet_once_every_poller_waits_having_seen_the_last_change() -> None:
+    # System.wait_quiet (the bench's measurements start from a quiet event path).
+    changes, stop, polled = Changes(), threading.Event(), threading.Semaphore(0)
+
+    def poller() -> None:
+        while not stop.is_set():
+            seen = changes.seen("tables")
+            polled.release()
+            changes.wait("tables", seen, 10)
+
+    assert not changes.wait_quiet(1, 0)  # no poller is waiting yet
+    thread = threading.Thread(target=poller, daemon=True)
+    thread.start()
+    assert changes.wait_quiet(1, 10)
+    with changes._moved:  # a change made, the poller not yet woken: not quiet until it has polled again
+        changes._counts["tables"] += 1
+        assert not changes.wait_quiet(1, 0)
+        changes._moved.notify_all()
+    assert changes.wait_quiet(1, 10)
+    assert polled.acquire(timeout=0) and polled.acquire(timeout=0)  # it polled again for that change
+    stop.set()
+    changes.changed("tables")
+    thread.join(10)

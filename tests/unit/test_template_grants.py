@@ -113,3 +113,24 @@ def test_the_dashboard_has_what_its_pages_use() -> None:
     # Only the dashboard reads the sessions table.
     others = [f for f in tpl.resources(tpl.load(), "AWS::Serverless::Function") if f != "DashboardFunction"]
     assert all(not _granted(f, "DashboardSessionsTable") for f in others)
+
+
+def _vault_statements(function: str) -> list[dict[str, Any]]:
+    res = tpl.resources(tpl.load(), "AWS::Serverless::Function")[function]
+    return [s for p in res["Properties"].get("Policies", []) for s in p.get("Statement", []) if "VaultKey" in str(s["Resource"])]
+
+
+@pytest.mark.parametrize("function", ["DispatcherFunction", "WebhookEndpointsFunction", "DashboardFunction"])
+def test_webhook_keyrings_open_under_their_own_context_only(function: str) -> None:
+    # domain/webhook_secrets.py: one data key per organization and mode, KMS context {org, mode, keyring}.
+    keyring = [s for s in _vault_statements(function) if "kms:EncryptionContext:keyring" in str(s.get("Condition"))]
+    assert len(keyring) == 1, function
+    condition = keyring[0]["Condition"]
+    assert condition["StringEquals"] == {"kms:EncryptionContext:keyring": "webhook_secrets"}
+    assert condition["ForAllValues:StringEquals"] == {"kms:EncryptionContextKeys": ["org", "mode", "keyring"]}
+    assert "kms:Decrypt" in keyring[0]["Action"]
+    # The dispatcher signs; it never seals. Whatever opens a keyring opens no card: a card's context names its payment_method.
+    if function == "DispatcherFunction":
+        assert keyring[0]["Action"] == ["kms:Decrypt"]
+    for statement in _vault_statements(function):
+        assert "payment_method" not in str(statement.get("Condition")), function

@@ -23,12 +23,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from localrun import template as tpl
 from localrun.gateway import Gateway
 from localrun.receiver import Receiver
-from orgshare.domain import accounts, auth, delivery, endpoint_urls, webhooks
+from orgshare.domain import accounts, auth, delivery, endpoint_urls, webhook_secrets, webhooks
 from orgshare.errors import InvalidRequest
 from orgshare.ids import new_id
 from orgshare.params.webhooks import WebhookEndpointCreate
 from orgshare.settings import get_settings
-from orgshare.vault import sealing
 from tests.unit.test_webhook_receivers import RawReceiver, sends
 
 PUBLIC = "93.184.216.34"
@@ -84,7 +83,7 @@ def loopback(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 def endpoint(url: str, mode: str = "test") -> dict[str, Any]:
     """An endpoint as stored (saved before any rule now in force: delivery checks again)."""
     endpoint_id = new_id("we")
-    secret = sealing.seal("whsec_addr", webhooks.seal_context("org_addr", endpoint_id)).as_item()
+    secret = webhook_secrets.seal("org_addr", mode, endpoint_id, "whsec_addr")
     return {"id": endpoint_id, "org": "org_addr", "mode": mode, "owner": "acct_addr", "url": url, "enabled_events": ["*"],
             "status": "enabled", "secret": secret}  # fmt: skip
 

@@ -7,6 +7,7 @@ import binascii
 import time
 from typing import Any
 
+from orgshare.caching import Cache
 from orgshare.domain.principal import MODES, Principal, joining
 from orgshare.errors import AuthenticationFailed, PermissionDenied
 from orgshare.ids import redact_key
@@ -83,22 +84,13 @@ def refuse_expired(principal: Principal, secret: str | None, now: float | None =
         raise AuthenticationFailed(f"Expired API Key provided: {redact_key(secret or '')}", code="api_key_expired")
 
 
-_account_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
-_ACCOUNT_CACHE_MAX = 10_000
+_account_cache: Cache[tuple[str, str], dict[str, Any] | None] = Cache(size=10_000)
 
 
 def cached_account(org: str, account: str, max_age: float) -> dict[str, Any] | None:
     """An account's directory record, read at most once per `max_age` seconds per warm container.
     What requests need of it (pool, kind, default profile) changes only when sharing is enabled."""
-    now = time.monotonic()
-    hit = _account_cache.get((org, account))
-    if hit and now - hit[0] < max_age:
-        return hit[1]
-    found = directory.get_account(org, account)
-    if len(_account_cache) >= _ACCOUNT_CACHE_MAX:
-        _account_cache.clear()  # a warm container serving many accounts starts over rather than grow
-    _account_cache[(org, account)] = (now, found)
-    return found
+    return _account_cache.get((org, account), lambda: directory.get_account(org, account), seconds=max_age)
 
 
 ACCOUNT_NEEDED = (

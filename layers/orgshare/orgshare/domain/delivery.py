@@ -18,33 +18,18 @@ from functools import lru_cache
 from typing import Any
 
 from orgshare import event_types, messaging
-from orgshare.domain import webhook_http, webhooks
+from orgshare.domain import webhook_http, webhook_secrets
 from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import events as events_store
 from orgshare.storage import webhooks as webhooks_store
 from orgshare.storage.keys import ORG_OWNER
-from orgshare.vault import sealing
-
-_SECRET_TTL = 300.0
-_secrets: dict[str, tuple[float, str]] = {}
 
 
 def signature(secret: str, payload: str, timestamp: int) -> str:
     """Stripe's scheme: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>."""
     mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
-
-
-def _secret(endpoint: dict[str, Any]) -> str:
-    # One KMS Decrypt per endpoint per 5 minutes per warm dispatcher, not one per delivery.
-    now = time.monotonic()
-    hit = _secrets.get(endpoint["id"])
-    if hit and now - hit[0] < _SECRET_TTL:
-        return hit[1]
-    secret = sealing.open_sealed(sealing.Sealed.from_item(endpoint["secret"]), webhooks.seal_context(endpoint["org"], endpoint["id"]))
-    _secrets[endpoint["id"]] = (now, secret)
-    return secret
 
 
 def subscribed(endpoint: dict[str, Any], event_type: str) -> bool:
@@ -71,7 +56,7 @@ def _answer(delivery: Delivery) -> webhook_http.Answer:
     try:
         payload = json.dumps(delivery.event)
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "orgshare/1.0 (+webhooks)",
-                   "Stripe-Signature": signature(_secret(endpoint), payload, int(time.time()))}  # fmt: skip
+                   "Stripe-Signature": signature(webhook_secrets.open_secret(endpoint), payload, int(time.time()))}  # fmt: skip
     except Exception:  # our side (the secret could not be opened): this attempt fails and is retried
         logger.exception("webhook not signed", extra={"webhook_endpoint": endpoint["id"]})
         return webhook_http.Answer(None, "internal_error")

@@ -11,6 +11,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from orgshare.caching import Cache
 from orgshare.connectors import CONNECTORS, Connector, ConnectorModeMismatch
 from orgshare.domain import auth
 from orgshare.domain.principal import Principal
@@ -181,20 +182,16 @@ def delete_connector(principal: Principal, profile: str, connector: str) -> dict
 # A warm function opens each connector's credentials once (one KMS Decrypt) while their sealed form
 # is unchanged: a payment's one KMS call is then its card's. Keyed by the record's own sealed bytes,
 # so new credentials (a new seal) are opened on the next payment, never served from here.
-_opened: dict[tuple[str, str], tuple[dict[str, Any], dict[str, str]]] = {}
-_OPENED_MAX = 256
+_opened: Cache[tuple[str, str, bytes], dict[str, str]] = Cache(size=256)
 
 
 def _credentials(principal: Principal, record: dict[str, Any]) -> dict[str, str]:
-    key, sealed = (principal.org, str(record["id"])), record["credentials"]
-    hit = _opened.get(key)
-    if hit is not None and hit[0] == sealed:
-        return dict(hit[1])
-    credentials: dict[str, str] = json.loads(sealing.open_sealed(sealing.Sealed.from_item(sealed), _seal_context(principal, record["id"])))
-    if len(_opened) >= _OPENED_MAX:
-        _opened.clear()  # a container serving many connectors starts over rather than grow
-    _opened[key] = (sealed, dict(credentials))
-    return credentials
+    sealed = sealing.Sealed.from_item(record["credentials"])
+
+    def load() -> dict[str, str]:
+        return dict(json.loads(sealing.open_sealed(sealed, _seal_context(principal, record["id"]))))
+
+    return dict(_opened.get((principal.org, str(record["id"]), sealed.ciphertext), load))  # a copy: callers may change theirs
 
 
 def connector_for(principal: Principal, profile: str, connector: str | None = None) -> tuple[dict[str, Any], Connector]:

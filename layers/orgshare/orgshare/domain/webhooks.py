@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from orgshare import messaging
-from orgshare.domain import endpoint_urls
+from orgshare.domain import endpoint_urls, webhook_secrets
 from orgshare.domain.events import API_VERSION, retrieve_event
 from orgshare.domain.principal import Principal
 from orgshare.errors import InvalidRequest, PermissionDenied, ResourceMissing
@@ -18,14 +18,9 @@ from orgshare.params.webhooks import WebhookEndpointCreate, WebhookEndpointList,
 from orgshare.storage import webhooks as store
 from orgshare.storage.dynamo import ConditionFailed
 from orgshare.storage.keys import ORG_OWNER
-from orgshare.vault import sealing
 from orgshare.wire.lists import list_object, page
 
 MAX_PER_OWNER = 16  # Stripe's limit per account
-
-
-def seal_context(org: str, endpoint: str) -> dict[str, str]:
-    return {"org": org, "webhook_endpoint": endpoint}
 
 
 def render(endpoint: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def create(principal: Principal, params: WebhookEndpointCreate) -> dict[str, Any
         "status": "enabled",
         "created": int(time.time()),
         "version": 1,
-        "secret": sealing.seal(secret, seal_context(principal.org, endpoint_id)).as_item(),
+        "secret": webhook_secrets.seal(principal.org, principal.mode, endpoint_id, secret),
     }
     store.save(endpoint, None)
     return render(endpoint, secret)

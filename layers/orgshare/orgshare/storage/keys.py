@@ -49,6 +49,11 @@ def webhook_sk(mode: str, owner: str, endpoint: str) -> str:
 ORG_OWNER = "ORG"
 
 
+def keyring_sk(mode: str, name: str) -> str:
+    """An organization's data key for one kind of small secret (its webhook signing secrets)."""
+    return f"KEYRING#{mode}#{name}"
+
+
 def enablement_sk(mode: str, enablement: str) -> str:
     """A sharing enablement of the organization, by mode (test and live are separate worlds)."""
     return f"SHE#{mode}#{enablement}"

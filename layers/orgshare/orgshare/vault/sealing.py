@@ -58,17 +58,44 @@ def _setting(name: str) -> str:
     return str(value)
 
 
-def seal(secret: str, context: dict[str, str]) -> Sealed:
+@dataclass(frozen=True)
+class DataKey:
+    """A data key in both forms: `plaintext` only ever in memory, `sealed` under the vault's KMS key."""
+
+    plaintext: bytes
+    sealed: bytes
+    key_id: str
+
+
+def new_data_key(context: dict[str, str]) -> DataKey:
     answer = kms().generate_data_key(KeyId=_setting("vault_key_id"), KeySpec="AES_256", EncryptionContext=context)
+    return DataKey(answer["Plaintext"], answer["CiphertextBlob"], answer["KeyId"])
+
+
+def open_data_key(sealed: bytes, key_id: str, context: dict[str, str]) -> DataKey:
+    """Needs kms:Decrypt; KMS refuses under any other context."""
+    return DataKey(kms().decrypt(CiphertextBlob=sealed, EncryptionContext=context, KeyId=key_id)["Plaintext"], sealed, key_id)
+
+
+def seal_with(key: DataKey, secret: str, context: dict[str, str]) -> Sealed:
+    """`secret` under an opened data key, bound to `context` (AES-GCM associated data)."""
     nonce = os.urandom(12)
-    ciphertext = AESGCM(answer["Plaintext"]).encrypt(nonce, secret.encode(), _aad(context))
-    return Sealed(ciphertext, nonce, answer["CiphertextBlob"], answer["KeyId"])
+    return Sealed(AESGCM(key.plaintext).encrypt(nonce, secret.encode(), _aad(context)), nonce, key.sealed, key.key_id)
+
+
+def open_with(key: DataKey, sealed: Sealed, context: dict[str, str]) -> str:
+    """Raises cryptography's InvalidTag under another key or context."""
+    return AESGCM(key.plaintext).decrypt(sealed.nonce, sealed.ciphertext, _aad(context)).decode()
+
+
+def seal(secret: str, context: dict[str, str]) -> Sealed:
+    """`secret` under a data key of its own, bound to `context` twice: the data key's KMS encryption context and the ciphertext's."""
+    return seal_with(new_data_key(context), secret, context)
 
 
 def open_sealed(sealed: Sealed, context: dict[str, str]) -> str:
     """The secret back, for a connector that must send it to a processor. Needs kms:Decrypt."""
-    key = kms().decrypt(CiphertextBlob=sealed.data_key, EncryptionContext=context, KeyId=sealed.key_id)["Plaintext"]
-    return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, _aad(context)).decode()
+    return open_with(open_data_key(sealed.data_key, sealed.key_id, context), sealed, context)
 
 
 def fingerprint(org: str, kind: str, value: str) -> str:

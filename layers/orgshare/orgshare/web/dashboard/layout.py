@@ -4,7 +4,6 @@ confirmation step before one that cannot be undone."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 
+from orgshare.caching import Cache
 from orgshare.currencies import ZERO_DECIMAL
 from orgshare.domain import auth
 from orgshare.domain.organization import view
@@ -69,8 +69,9 @@ def when(created: int | float | None) -> str:
     return datetime.fromtimestamp(float(created), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-_accounts_cache: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
-_ACCOUNTS_SECONDS = 10.0  # the switcher's list, per warm container: accounts are added rarely
+_accounts_cache: Cache[tuple[str, str], list[dict[str, Any]]] = Cache(
+    size=1_000, seconds=10.0
+)  # the switcher's list: accounts are added rarely
 
 
 def accounts(visit: Visit) -> list[dict[str, Any]]:
@@ -81,13 +82,7 @@ def accounts(visit: Visit) -> list[dict[str, Any]]:
         record = auth.cached_account(who.org, who.key_account, get_settings().account_cache_seconds) or {}
         name = (record.get("business_profile") or {}).get("name")
         return [{"id": who.key_account, "name": name, "type": record.get("kind", who.kind), "shares": None}]
-    cache_key, now = (who.org, who.mode), time.monotonic()
-    hit = _accounts_cache.get(cache_key)
-    if hit and now - hit[0] < _ACCOUNTS_SECONDS:
-        return hit[1]
-    found: list[dict[str, Any]] = view.retrieve(who)["accounts"]
-    _accounts_cache[cache_key] = (now, found)
-    return found
+    return _accounts_cache.get((who.org, who.mode), lambda: list(view.retrieve(who)["accounts"]))
 
 
 def _sections(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
