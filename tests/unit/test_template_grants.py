@@ -122,15 +122,29 @@ def _vault_statements(function: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("function", ["DispatcherFunction", "WebhookEndpointsFunction", "DashboardFunction"])
 def test_webhook_keyrings_open_under_their_own_context_only(function: str) -> None:
-    # domain/webhook_secrets.py: one data key per organization and mode, KMS context {org, mode, keyring}.
+    # domain/webhook_secrets.py: one key pair per organization and mode, its private key sealed under the context
+    # {org, mode, keyring}. Whatever may use it can open no card: a card's context names its payment_method.
     keyring = [s for s in _vault_statements(function) if "kms:EncryptionContext:keyring" in str(s.get("Condition"))]
     assert len(keyring) == 1, function
     condition = keyring[0]["Condition"]
     assert condition["StringEquals"] == {"kms:EncryptionContext:keyring": "webhook_secrets"}
     assert condition["ForAllValues:StringEquals"] == {"kms:EncryptionContextKeys": ["org", "mode", "keyring"]}
-    assert "kms:Decrypt" in keyring[0]["Action"]
-    # The dispatcher signs; it never seals. Whatever opens a keyring opens no card: a card's context names its payment_method.
-    if function == "DispatcherFunction":
-        assert keyring[0]["Action"] == ["kms:Decrypt"]
+    # The dispatcher opens the private key and seals nothing; the functions that create endpoints seal the new secret to
+    # the public key and may only seal the private key (with the first endpoint): they can never open a secret.
+    assert keyring[0]["Action"] == (["kms:Decrypt"] if function == "DispatcherFunction" else ["kms:GenerateDataKey"])
     for statement in _vault_statements(function):
         assert "payment_method" not in str(statement.get("Condition")), function
+
+
+def test_the_dispatchers_slow_lane_is_a_queue_of_its_own_with_a_low_concurrency() -> None:
+    # domain/webhook_health.py: failing endpoints and retries hold at most the slow lane's 5 executions, never the main lane's 50.
+    template = tpl.load()
+    dispatcher = tpl.resources(template, "AWS::Serverless::Function")["DispatcherFunction"]["Properties"]
+    events = dispatcher["Events"].values()
+    lanes = {e["Properties"]["Queue"]["Fn::GetAtt"][0]: e["Properties"]["ScalingConfig"]["MaximumConcurrency"] for e in events}
+    assert lanes == {"DeliveryQueue": 50, "DeliverySlowQueue": 5}
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["DELIVERY_SLOW_QUEUE_URL"] == {"Ref": "DeliverySlowQueue"}
+    assert _granted("DispatcherFunction", "DeliverySlowQueue") == {"sqs:SendMessage"}
+    # Its health (UpdateItem) and, disabling an endpoint, the change record of its event (PutItem).
+    assert {"dynamodb:UpdateItem", "dynamodb:GetItem"} <= _granted("DispatcherFunction", "DirectoryTable")
+    assert "dynamodb:PutItem" in _granted("DispatcherFunction", "EventsTable")

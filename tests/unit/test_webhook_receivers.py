@@ -220,7 +220,7 @@ def test_a_hostile_receiver_fails_only_its_own_delivery(env: dict[str, str], beh
         # The hostile one: a failed attempt (one word, no status) and a retry of its own.
         [bad_attempt] = attempts_of(hostile, bad_event)
         assert outcome(bad_attempt) == ("failed", None, error)
-        retries = drain(env["DELIVERY_QUEUE_URL"])
+        retries = drain(env["DELIVERY_SLOW_QUEUE_URL"])  # retries take the slow lane
         assert [(r["endpoint"], r["attempt"]) for r in retries] == [(hostile_endpoint, 2)]
         # A trickling receiver (15 s of it) holds its thread for the timeout, not a byte at a time.
         assert bad_attempt["latency_ms"] < (TIMEOUT + 1.0) * 1000 and took < TIMEOUT + 5.0

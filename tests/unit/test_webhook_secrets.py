@@ -1,4 +1,4 @@
-"""Webhook signing secrets: a new dispatcher container opens one data key per organization, not one
+"""Webhook signing secrets: a new dispatcher container opens one private key per organization, not one
 per endpoint, so fanning an event out to many endpoints costs one KMS call; each secret still opens
 only for its own endpoint, and endpoints sealed before keep working."""
 
@@ -48,7 +48,7 @@ def _deliver(endpoints: list[dict[str, Any]], owner: str) -> list[dict[str, Any]
     return delivery.run([delivery.Delivery(event, e, owner, 9) for e in endpoints])
 
 
-def test_a_new_dispatcher_opens_one_data_key_for_all_of_an_organizations_endpoints(receiver: Receiver) -> None:
+def test_a_new_dispatcher_opens_one_key_for_all_of_an_organizations_endpoints(receiver: Receiver) -> None:
     demo = admin.seed_demo()
     rides = demo.accounts[1]
     made = _endpoints(rides.key, receiver.url, 12)
@@ -66,12 +66,17 @@ def test_a_new_dispatcher_opens_one_data_key_for_all_of_an_organizations_endpoin
     assert len(set(secrets.values())) == 15
 
 
-def test_each_organization_has_its_own_data_key(receiver: Receiver) -> None:
+def test_each_organization_has_its_own_key_and_creating_endpoints_never_opens_one(receiver: Receiver) -> None:
     ours, theirs = admin.seed_demo(), admin.seed_demo()
-    mine = _endpoints(ours.accounts[1].key, receiver.url, 2)
-    other = _endpoints(theirs.accounts[1].key, receiver.url, 2)
-    assert mine[0][0]["secret"]["data_key"] == mine[1][0]["secret"]["data_key"]
-    assert mine[0][0]["secret"]["data_key"] != other[0][0]["secret"]["data_key"]
+    with kms_calls(background=True) as calls:
+        mine = _endpoints(ours.accounts[1].key, receiver.url, 2)
+    # The first endpoint seals the organization's new private key; the secrets are sealed to its public key.
+    assert calls == {"GenerateDataKey": 1}
+    webhook_secrets.forget()  # a new container: the public key is read, not opened
+    with kms_calls(background=True) as calls:
+        other = _endpoints(theirs.accounts[1].key, receiver.url, 2)
+        other += _endpoints(theirs.accounts[2].key, receiver.url, 1, "more")
+    assert calls == {"GenerateDataKey": 1}
     webhook_secrets.forget()
     with kms_calls(background=True) as calls:
         _deliver([e for e, _ in mine], ours.accounts[1].id)
@@ -82,7 +87,7 @@ def test_each_organization_has_its_own_data_key(receiver: Receiver) -> None:
 def test_a_secret_copied_to_another_endpoint_does_not_open_there(receiver: Receiver) -> None:
     demo = admin.seed_demo()
     (first, _), (second, _) = _endpoints(demo.accounts[1].key, receiver.url, 2)
-    forged = {**second, "secret": first["secret"]}  # same organization, same data key: the endpoint id is bound in
+    forged = {**second, "secret": first["secret"]}  # same organization, same key pair: the endpoint id is bound in
     attempts = _deliver([forged], demo.accounts[1].id)
     assert (attempts[0]["status"], attempts[0]["error"]) == ("failed", "internal_error")
     stolen = {**second, "org": "org_elsewhere", "secret": second["secret"]}
@@ -91,7 +96,7 @@ def test_a_secret_copied_to_another_endpoint_does_not_open_there(receiver: Recei
     assert (attempts[0]["status"], attempts[0]["error"]) == ("failed", "internal_error")
 
 
-def test_an_endpoint_sealed_with_a_data_key_of_its_own_still_delivers(receiver: Receiver) -> None:
+def test_an_endpoint_sealed_with_a_kms_data_key_of_its_own_still_delivers(receiver: Receiver) -> None:
     demo = admin.seed_demo()
     endpoint_id = new_id("we")
     before = sealing.seal("whsec_before", {"org": demo.org, "webhook_endpoint": endpoint_id}).as_item()  # how endpoints were sealed

@@ -36,6 +36,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "sharing_enablement.progress",
     "sharing_enablement.succeeded",
     "sharing_enablement.failed",
+    "webhook_endpoint.disabled",
 })  # fmt: skip
 
 # "customer.*", "checkout.session.*": every type of one group (a type without its last part).

@@ -66,9 +66,11 @@ def put_events(details: list[tuple[str, dict[str, Any]]]) -> None:
     _in_batches(entries, send)
 
 
-def enqueue_deliveries(messages: list[tuple[dict[str, Any], int]]) -> None:
-    """(message, delay in seconds) pairs onto the delivery queue; SQS delays up to 15 minutes."""
-    queue = get_settings().delivery_queue_url
+def enqueue_deliveries(messages: list[tuple[dict[str, Any], int]], *, slow: bool = False) -> None:
+    """(message, delay in seconds) pairs onto the delivery queue, or with `slow` its slow lane
+    (retries, and endpoints that are failing); SQS delays up to 15 minutes."""
+    settings = get_settings()
+    queue = settings.delivery_slow_queue_url if slow else settings.delivery_queue_url
     entries = [
         {"Id": str(i), "MessageBody": json.dumps(body), "DelaySeconds": min(max(delay, 0), 900)} for i, (body, delay) in enumerate(messages)
     ]

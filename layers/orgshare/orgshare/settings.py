@@ -27,6 +27,10 @@ class Settings(BaseModel):
     # The event path (the events issue): where events go and how webhooks are delivered.
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     delivery_queue_url: str | None = Field(default=None, alias="DELIVERY_QUEUE_URL")
+    # The slow lane: retries, and deliveries to endpoints whose last attempt failed (domain/webhook_health.py).
+    delivery_slow_queue_url: str | None = Field(default=None, alias="DELIVERY_SLOW_QUEUE_URL")
+    # An endpoint failing this long is disabled, with a webhook_endpoint.disabled event.
+    webhook_disable_after_days: float = Field(default=3.0, alias="WEBHOOK_DISABLE_AFTER_DAYS", gt=0)
     webhook_timeout_seconds: float = Field(default=5.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
     webhook_concurrency: int = Field(default=128, alias="WEBHOOK_CONCURRENCY", ge=1, le=512)
     # Seconds to wait before each retry; the default spreads 8 retries over 3 days, as Stripe does.

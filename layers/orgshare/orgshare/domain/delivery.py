@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from orgshare import event_types, messaging
-from orgshare.domain import webhook_http, webhook_secrets
+from orgshare.domain import webhook_health, webhook_http, webhook_secrets
 from orgshare.observability import logger
 from orgshare.settings import get_settings
 from orgshare.storage import events as events_store
@@ -85,12 +85,12 @@ def post(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def _retry_message(delivery: Delivery, delay: int) -> dict[str, Any]:
+def _deliver_message(delivery: Delivery, attempt: int, delay: int) -> dict[str, Any]:
     endpoint = delivery.endpoint
     return {
         "kind": "deliver", "org": endpoint["org"], "mode": endpoint["mode"], "event": delivery.event["id"],
         "event_owner": delivery.event_owner, "endpoint": endpoint["id"], "endpoint_owner": endpoint["owner"],
-        "attempt": delivery.attempt + 1, "not_before": int(time.time()) + delay,
+        "attempt": attempt, "not_before": int(time.time()) + delay,
     }  # fmt: skip
 
 
@@ -111,13 +111,14 @@ def settle(deliveries: list[Delivery], attempts: list[dict[str, Any]]) -> None:
     expires_at = int(time.time()) + settings.event_retention_days * 86_400
     for (org, mode), records in by_scope.items():
         events_store.put_attempts(org, mode, records, expires_at)
+    webhook_health.record([(d.endpoint, a["status"] == "succeeded") for d, a in zip(deliveries, attempts, strict=True)])
     retries = [
-        (_retry_message(d, delays[d.attempt - 1]), delays[d.attempt - 1])
+        (_deliver_message(d, d.attempt + 1, delays[d.attempt - 1]), delays[d.attempt - 1])
         for d, a in zip(deliveries, attempts, strict=True)
         if a["status"] == "failed" and d.attempt <= len(delays)
     ]
     if retries:
-        messaging.enqueue_deliveries(retries)
+        messaging.enqueue_deliveries(retries, slow=True)
     for delivery, attempt in zip(deliveries, attempts, strict=True):
         if attempt["status"] == "failed" and delivery.attempt > len(delays):
             logger.warning("webhook delivery abandoned", extra={"event": attempt["event"], "webhook_endpoint": attempt["webhook_endpoint"]})
@@ -132,7 +133,9 @@ def run(deliveries: list[Delivery]) -> list[dict[str, Any]]:
 
 def deliveries_for(message: dict[str, Any]) -> list[Delivery]:
     """What one queue message asks for: a new event from the bus (every subscribed endpoint of
-    its account, and of the organization for the actor's event), or one scheduled retry."""
+    its account, and of the organization for the actor's event), or one scheduled delivery (a
+    retry, or a first attempt on the slow lane). A new event's deliveries to failing endpoints
+    are handed to the slow lane rather than made here (webhook_health)."""
     if message.get("kind") == "deliver":
         return _scheduled(message)
     detail = message["detail"]
@@ -140,13 +143,16 @@ def deliveries_for(message: dict[str, Any]) -> list[Delivery]:
     found = [Delivery(event, e, account, 1) for e in webhooks_store.all_for(org, mode, account) if subscribed(e, event["type"])]
     if detail.get("org_copy"):
         found += [Delivery(event, e, ORG_OWNER, 1) for e in webhooks_store.all_for(org, mode, ORG_OWNER) if subscribed(e, event["type"])]
-    return found
+    diverted = [d for d in found if webhook_health.failing(d.endpoint)]
+    if diverted:
+        messaging.enqueue_deliveries([(_deliver_message(d, 1, 0), 0) for d in diverted], slow=True)
+    return [d for d in found if not webhook_health.failing(d.endpoint)]
 
 
 def _scheduled(message: dict[str, Any]) -> list[Delivery]:
     wait = int(message["not_before"]) - int(time.time())
     if wait > 0:  # SQS delays at most 15 minutes: a longer wait takes several hops
-        messaging.enqueue_deliveries([(message, wait)])
+        messaging.enqueue_deliveries([(message, wait)], slow=True)
         return []
     org, mode = message["org"], message["mode"]
     event = events_store.get_event(org, mode, [message["event_owner"]], message["event"])

@@ -105,6 +105,9 @@ def update(principal: Principal, endpoint: str, params: WebhookEndpointUpdate) -
             new["metadata"] = {k: v for k, v in merged.items() if v is not None}
         if params.disabled is not None:
             new["status"] = "disabled" if params.disabled else "enabled"
+            if not params.disabled:  # enabled again: a fresh start, on the main lane
+                new.pop("failing_since", None)
+                new.pop("disabled_reason", None)
         new["version"] = current["version"] + 1
         try:
             store.save(new, current["version"])

@@ -59,16 +59,15 @@ class ConditionFailed(Exception):
         self.reasons = reasons or []
 
 
-# A transaction of one write costs twice the write units of the same write on its own.
-_ALONE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
-
-
+# A transaction of one write costs twice the write units of the same write on its own. Only a Put
+# goes alone: a retried Put can tell its own item (below), a retried Update or Delete could not tell
+# its own effect from another writer's, and a transaction's ClientRequestToken makes its retry safe.
 def transact(items: list[dict[str, Any]]) -> None:
-    """All of `items` or none: one TransactWriteItems, or for a single write the same write on its
-    own (PutItem, UpdateItem or DeleteItem take the same parameters). A failed condition is
-    ConditionFailed either way, its reasons as a transaction's (the item met, if asked for)."""
-    if len(items) == 1 and (kind := next(iter(items[0]))) in _ALONE:
-        _write_alone(kind, items[0][kind])
+    """All of `items` or none: one TransactWriteItems, or for a single Put a conditional PutItem
+    (the same parameters). A failed condition is ConditionFailed either way, its reasons as a
+    transaction's (the item met, if asked for)."""
+    if len(items) == 1 and "Put" in items[0]:
+        _put_alone(items[0]["Put"])
         return
     try:
         client().transact_write_items(TransactItems=cast(Any, items))
@@ -76,13 +75,16 @@ def transact(items: list[dict[str, Any]]) -> None:
         raise ConditionFailed(cast(list[dict[str, Any]], exc.response.get("CancellationReasons") or [])) from exc
 
 
-def _write_alone(kind: str, write: dict[str, Any]) -> None:
+def _put_alone(put: dict[str, Any]) -> None:
     try:
-        getattr(client(), _ALONE[kind])(**write)
+        client().put_item(**{"ReturnValuesOnConditionCheckFailure": "ALL_OLD", **put})
     except client().exceptions.ConditionalCheckFailedException as exc:
+        answer = cast(dict[str, Any], exc.response)
+        met = answer.get("Item")
+        if met == put["Item"] and answer.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0:
+            return  # botocore retried a Put whose answer was lost: the item met is the one it wrote
         reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": str(exc)}
-        met = cast(dict[str, Any], exc.response).get("Item")
-        if met is not None:
+        if met is not None and put.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
             reason["Item"] = met
         raise ConditionFailed([reason]) from exc
     except client().exceptions.TransactionConflictException as exc:  # a transaction holds the item right now

@@ -1,4 +1,5 @@
-"""An organization's data keys, sealed under the vault's KMS key, in the directory table."""
+"""An organization's key pairs, in the directory table: the public key in clear, the private key
+sealed under the vault's KMS key."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from orgshare.settings import get_settings
 from orgshare.storage import keys
-from orgshare.storage.dynamo import batch_get, client, key
+from orgshare.storage.dynamo import batch_get, client, key, to_item
 
 
 def _key(org: str, mode: str, name: str) -> dict[str, Any]:
@@ -14,19 +15,19 @@ def _key(org: str, mode: str, name: str) -> dict[str, Any]:
 
 
 def get(org: str, mode: str, name: str) -> dict[str, Any] | None:
-    """{"data_key": bytes, "key_id": str}, or None before the first."""
+    """{"public_key": bytes, "private_key": the sealed item}, or None before the first."""
     found = batch_get(get_settings().directory_table, [_key(org, mode, name)], consistent=True)
     if not found:
         return None
-    return {"data_key": bytes(found[0]["data_key"]), "key_id": str(found[0]["key_id"])}
+    return {"public_key": bytes(found[0]["public_key"]), "private_key": found[0]["private_key"]}
 
 
-def create(org: str, mode: str, name: str, data_key: bytes, key_id: str, created: int) -> bool:
-    """Stores the first data key; False if another request stored one first (use that one)."""
+def create(org: str, mode: str, name: str, public_key: bytes, private_key: dict[str, Any], created: int) -> bool:
+    """Stores the first key pair; False if another request stored one first (use that one)."""
     try:
         client().put_item(
             TableName=get_settings().directory_table,
-            Item={**_key(org, mode, name), "data_key": {"B": data_key}, "key_id": {"S": key_id}, "created": {"N": str(created)}},
+            Item={**_key(org, mode, name), **to_item({"public_key": public_key, "private_key": private_key, "created": created})},
             ConditionExpression="attribute_not_exists(pk)",
         )
     except client().exceptions.ConditionalCheckFailedException:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from orgshare.ids import ALPHABET
@@ -58,44 +60,54 @@ def _setting(name: str) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class DataKey:
-    """A data key in both forms: `plaintext` only ever in memory, `sealed` under the vault's KMS key."""
-
-    plaintext: bytes
-    sealed: bytes
-    key_id: str
-
-
-def new_data_key(context: dict[str, str]) -> DataKey:
-    answer = kms().generate_data_key(KeyId=_setting("vault_key_id"), KeySpec="AES_256", EncryptionContext=context)
-    return DataKey(answer["Plaintext"], answer["CiphertextBlob"], answer["KeyId"])
-
-
-def open_data_key(sealed: bytes, key_id: str, context: dict[str, str]) -> DataKey:
-    """Needs kms:Decrypt; KMS refuses under any other context."""
-    return DataKey(kms().decrypt(CiphertextBlob=sealed, EncryptionContext=context, KeyId=key_id)["Plaintext"], sealed, key_id)
-
-
-def seal_with(key: DataKey, secret: str, context: dict[str, str]) -> Sealed:
-    """`secret` under an opened data key, bound to `context` (AES-GCM associated data)."""
-    nonce = os.urandom(12)
-    return Sealed(AESGCM(key.plaintext).encrypt(nonce, secret.encode(), _aad(context)), nonce, key.sealed, key.key_id)
-
-
-def open_with(key: DataKey, sealed: Sealed, context: dict[str, str]) -> str:
-    """Raises cryptography's InvalidTag under another key or context."""
-    return AESGCM(key.plaintext).decrypt(sealed.nonce, sealed.ciphertext, _aad(context)).decode()
-
-
 def seal(secret: str, context: dict[str, str]) -> Sealed:
-    """`secret` under a data key of its own, bound to `context` twice: the data key's KMS encryption context and the ciphertext's."""
-    return seal_with(new_data_key(context), secret, context)
+    answer = kms().generate_data_key(KeyId=_setting("vault_key_id"), KeySpec="AES_256", EncryptionContext=context)
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(answer["Plaintext"]).encrypt(nonce, secret.encode(), _aad(context))
+    return Sealed(ciphertext, nonce, answer["CiphertextBlob"], answer["KeyId"])
 
 
 def open_sealed(sealed: Sealed, context: dict[str, str]) -> str:
     """The secret back, for a connector that must send it to a processor. Needs kms:Decrypt."""
-    return open_with(open_data_key(sealed.data_key, sealed.key_id, context), sealed, context)
+    key = kms().decrypt(CiphertextBlob=sealed.data_key, EncryptionContext=context, KeyId=sealed.key_id)["Plaintext"]
+    return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, _aad(context)).decode()
+
+
+# Key pairs for secrets that many functions seal and one opens (webhook signing secrets): a function
+# holding only the public key seals with no KMS call and can never open what it sealed.
+_OAEP_HASH = hashes.SHA256
+
+
+def new_key_pair() -> tuple[bytes, bytes]:
+    """(private key, public key), PEM: RSA-2048, made here (the private half then sealed under KMS)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), public
+
+
+def _oaep(context: dict[str, str]) -> padding.OAEP:
+    # The context is the OAEP label: a ciphertext copied to another record does not open there.
+    return padding.OAEP(mgf=padding.MGF1(_OAEP_HASH()), algorithm=_OAEP_HASH(), label=_aad(context))
+
+
+def seal_to(public_key: bytes, secret: str, context: dict[str, str]) -> bytes:
+    """`secret` (at most 190 bytes) for the holder of the private key only, bound to `context`."""
+    key = serialization.load_pem_public_key(public_key)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TypeError("not an RSA public key")
+    return key.encrypt(secret.encode(), _oaep(context))
+
+
+def private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("not an RSA private key")
+    return key
+
+
+def open_from(key: rsa.RSAPrivateKey, ciphertext: bytes, context: dict[str, str]) -> str:
+    """Raises ValueError under another context or key."""
+    return key.decrypt(ciphertext, _oaep(context)).decode()
 
 
 def fingerprint(org: str, kind: str, value: str) -> str:
