@@ -46,7 +46,8 @@ def test_the_dashboard_may_resend_events_and_start_enablements() -> None:
 
 
 def test_the_dashboard_seals_new_secrets_only_for_endpoints_and_connectors() -> None:
-    assert sorted(_kms_contexts(DASHBOARD, "kms:GenerateDataKey")) == [["connector", "org"], ["org", "webhook_endpoint"]]
+    # A connector's credentials; the organization's webhook key pair, sealed with its first endpoint (domain/webhook_secrets.py).
+    assert sorted(_kms_contexts(DASHBOARD, "kms:GenerateDataKey")) == [["connector", "org"], ["keyring", "mode", "org"]]
     # What it may open stays limited by context (the Developers pages open nothing: secrets are shown once, at creation).
     assert all(_kms_contexts(DASHBOARD, "kms:Decrypt"))
     env = tpl.resources(tpl.load(), "AWS::Serverless::Function")[DASHBOARD]["Properties"]["Environment"]["Variables"]
