@@ -1,11 +1,13 @@
-"""Customers API: /v1/customers, and /v1/customers/search."""
+"""Customers API: /v1/customers, and /v1/customers/search.
+
+What a route uses loads with its first request, not with the handler (tests/unit/test_cold_import.py):
+the domain modules it calls, imported in the route, and its parameter model, named through
+`models` (orgshare.params, which imports a module of models when it is first named)."""
 
 from aws_lambda_powertools.event_handler import Response
 
+from orgshare import params as models
 from orgshare.api.app import Api
-from orgshare.domain import customer_search, customers
-from orgshare.params.common import Params
-from orgshare.params.customers import CustomerCreate, CustomerList, CustomerRetrieve, CustomerSearch, CustomerUpdate
 
 api = Api()
 app = api.resolver
@@ -13,12 +15,16 @@ app = api.resolver
 
 @app.post("/v1/customers")
 def create_customer() -> Response[str]:
-    return api.write(CustomerCreate, customers.create, one_write=True)
+    from orgshare.domain import customers
+
+    return api.write(models.customers.CustomerCreate, customers.create, one_write=True)
 
 
 @app.get("/v1/customers")
 def list_customers() -> Response[str]:
-    who, params = api.read(CustomerList)
+    from orgshare.domain import customers
+
+    who, params = api.read(models.customers.CustomerList)
     return api.ok(customers.list_customers(who, params, "/v1/customers"))
 
 
@@ -26,24 +32,34 @@ def list_customers() -> Response[str]:
 # API Gateway prefers a literal segment to {customer}, so "search" is never read as an id.
 @app.get("/v1/customers/search")
 def search_customers() -> Response[str]:
-    who, params = api.read(CustomerSearch)
+    from orgshare.domain import customer_search
+
+    who, params = api.read(models.customers.CustomerSearch)
     return api.ok(customer_search.search(who, params, "/v1/customers/search"))
 
 
 @app.get("/v1/customers/<customer>")
 def retrieve_customer(customer: str) -> Response[str]:
-    who, params = api.read(CustomerRetrieve)
+    from orgshare.domain import customers
+
+    who, params = api.read(models.customers.CustomerRetrieve)
     return api.ok(customers.retrieve(who, customer, params))
 
 
 @app.post("/v1/customers/<customer>")
 def update_customer(customer: str) -> Response[str]:
-    return api.write(CustomerUpdate, lambda who, params, info: customers.update(who, customer, params, info), one_write=True)
+    from orgshare.domain import customers
+
+    return api.write(
+        models.customers.CustomerUpdate, lambda who, params, info: customers.update(who, customer, params, info), one_write=True
+    )
 
 
 @app.delete("/v1/customers/<customer>")
 def delete_customer(customer: str) -> Response[str]:
-    return api.write(Params, lambda who, _params, info: customers.delete(who, customer, info), one_write=True)
+    from orgshare.domain import customers
+
+    return api.write(models.common.Params, lambda who, _params, info: customers.delete(who, customer, info), one_write=True)
 
 
 lambda_handler = api.handler()

@@ -1,10 +1,13 @@
-"""Events API: /v1/events, an event's delivery attempts, and sending it again to an endpoint."""
+"""Events API: /v1/events, an event's delivery attempts, and sending it again to an endpoint.
+
+What a route uses loads with its first request, not with the handler (tests/unit/test_cold_import.py):
+the domain modules it calls, imported in the route, and its parameter model, named through
+`models` (orgshare.params, which imports a module of models when it is first named)."""
 
 from aws_lambda_powertools.event_handler import Response
 
+from orgshare import params as models
 from orgshare.api.app import Api
-from orgshare.domain import events, webhooks
-from orgshare.params.events import EventList, EventRetrieve, EventRetry
 
 api = Api()
 app = api.resolver
@@ -12,25 +15,33 @@ app = api.resolver
 
 @app.get("/v1/events")
 def list_events() -> Response[str]:
-    who, params = api.read(EventList)
+    from orgshare.domain import events
+
+    who, params = api.read(models.events.EventList)
     return api.ok(events.list_events(who, params, "/v1/events"))
 
 
 @app.get("/v1/events/<event>")
 def retrieve_event(event: str) -> Response[str]:
-    who, _params = api.read(EventRetrieve)
+    from orgshare.domain import events
+
+    who, _params = api.read(models.events.EventRetrieve)
     return api.ok(events.retrieve_event(who, event))
 
 
 @app.get("/v1/events/<event>/delivery_attempts")
 def list_delivery_attempts(event: str) -> Response[str]:
-    who, _params = api.read(EventRetrieve)
+    from orgshare.domain import events
+
+    who, _params = api.read(models.events.EventRetrieve)
     return api.ok(events.delivery_attempts(who, event, f"/v1/events/{event}/delivery_attempts"))
 
 
 @app.post("/v1/events/<event>/retry")
 def retry_event(event: str) -> Response[str]:
-    return api.write(EventRetry, lambda who, params, _info: webhooks.retry(who, event, params))
+    from orgshare.domain import webhooks
+
+    return api.write(models.events.EventRetry, lambda who, params, _info: webhooks.retry(who, event, params))
 
 
 lambda_handler = api.handler()

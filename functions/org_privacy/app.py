@@ -1,13 +1,16 @@
 """The organization's privacy API for the platform: erasing a customer across the organization,
-the erasure records, and a customer's consent records (listed, and exported as a download)."""
+the erasure records, and a customer's consent records (listed, and exported as a download).
+
+What a route uses loads with its first request, not with the handler (tests/unit/test_cold_import.py):
+the domain modules it calls, imported in the route, and its parameter model, named through
+`models` (orgshare.params, which imports a module of models when it is first named)."""
 
 import json
 
 from aws_lambda_powertools.event_handler import Response
 
+from orgshare import params as models
 from orgshare.api.app import Api
-from orgshare.domain.organization import consents, erasure
-from orgshare.params.org_privacy import ConsentExport, ConsentList, CustomerErase, CustomerErasureList, CustomerErasureRetrieve
 
 api = Api()
 app = api.resolver
@@ -16,6 +19,8 @@ _RESERVE_SECONDS = 5.0  # of the function's time, for answering once the erasure
 
 
 def _budget() -> float:
+    from orgshare.domain.organization import erasure
+
     context = app.lambda_context
     remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else erasure.DEFAULT_BUDGET_SECONDS
     return max(1.0, min(erasure.DEFAULT_BUDGET_SECONDS, remaining - _RESERVE_SECONDS))
@@ -23,30 +28,40 @@ def _budget() -> float:
 
 @app.post("/v1/organization/customers/<customer>/erase")
 def erase_customer(customer: str) -> Response[str]:
-    return api.write(CustomerErase, lambda who, params, info: erasure.erase(who, customer, params, info, _budget()))
+    from orgshare.domain.organization import erasure
+
+    return api.write(models.org_privacy.CustomerErase, lambda who, params, info: erasure.erase(who, customer, params, info, _budget()))
 
 
 @app.get(ERASURES)
 def list_erasures() -> Response[str]:
-    who, params = api.read(CustomerErasureList)
+    from orgshare.domain.organization import erasure
+
+    who, params = api.read(models.org_privacy.CustomerErasureList)
     return api.ok(erasure.list_erasures(who, params, ERASURES))
 
 
 @app.get(ERASURES + "/<erasure_id>")
 def retrieve_erasure(erasure_id: str) -> Response[str]:
-    who, _params = api.read(CustomerErasureRetrieve)
+    from orgshare.domain.organization import erasure
+
+    who, _params = api.read(models.org_privacy.CustomerErasureRetrieve)
     return api.ok(erasure.retrieve(who, erasure_id))
 
 
 @app.get("/v1/organization/customers/<customer>/consents")
 def list_consents(customer: str) -> Response[str]:
-    who, params = api.read(ConsentList)
+    from orgshare.domain.organization import consents
+
+    who, params = api.read(models.org_privacy.ConsentList)
     return api.ok(consents.list_consents(who, customer, params, f"/v1/organization/customers/{customer}/consents"))
 
 
 @app.get("/v1/organization/customers/<customer>/consents/export")
 def export_consents(customer: str) -> Response[str]:
-    who, params = api.read(ConsentExport)
+    from orgshare.domain.organization import consents
+
+    who, params = api.read(models.org_privacy.ConsentExport)
     document = consents.export(who, customer, params)
     # A download: the file a data subject (or an auditor) is handed, named after the customer.
     headers = {"Content-Disposition": f'attachment; filename="consents-{document["customer"]}.json"'}

@@ -1,19 +1,13 @@
-"""PaymentMethods API: /v1/payment_methods and a customer's payment methods."""
+"""PaymentMethods API: /v1/payment_methods and a customer's payment methods.
+
+What a route uses loads with its first request, not with the handler (tests/unit/test_cold_import.py):
+the domain modules it calls, imported in the route, and its parameter model, named through
+`models` (orgshare.params, which imports a module of models when it is first named)."""
 
 from aws_lambda_powertools.event_handler import Response
 
+from orgshare import params as models
 from orgshare.api.app import Api
-from orgshare.domain import expansion, payment_methods
-from orgshare.params.payment_methods import (
-    CustomerPaymentMethodList,
-    PaymentMethodAttach,
-    PaymentMethodCreate,
-    PaymentMethodDetach,
-    PaymentMethodList,
-    PaymentMethodRetrieve,
-    PaymentMethodUpdate,
-    PaymentMethodUsageList,
-)
 
 api = Api()
 app = api.resolver
@@ -21,12 +15,18 @@ app = api.resolver
 
 @app.post("/v1/payment_methods")
 def create_payment_method() -> Response[str]:
-    return api.write(PaymentMethodCreate, payment_methods.create, publishable=True, one_write=True)  # a checkout page's card
+    from orgshare.domain import payment_methods
+
+    return api.write(
+        models.payment_methods.PaymentMethodCreate, payment_methods.create, publishable=True, one_write=True
+    )  # a checkout page's card
 
 
 @app.get("/v1/payment_methods")
 def list_payment_methods() -> Response[str]:
-    who, params = api.read(PaymentMethodList)
+    from orgshare.domain import expansion, payment_methods
+
+    who, params = api.read(models.payment_methods.PaymentMethodList)
     return api.ok(
         expansion.run(
             who, "payment_method", params, lambda p: payment_methods.list_payment_methods(who, p, "/v1/payment_methods"), in_list=True
@@ -36,14 +36,18 @@ def list_payment_methods() -> Response[str]:
 
 @app.get("/v1/payment_methods/<payment_method>")
 def retrieve_payment_method(payment_method: str) -> Response[str]:
-    who, params = api.read(PaymentMethodRetrieve)
+    from orgshare.domain import expansion, payment_methods
+
+    who, params = api.read(models.payment_methods.PaymentMethodRetrieve)
     return api.ok(expansion.run(who, "payment_method", params, lambda p: payment_methods.retrieve(who, payment_method, p)))
 
 
 @app.post("/v1/payment_methods/<payment_method>")
 def update_payment_method(payment_method: str) -> Response[str]:
+    from orgshare.domain import expansion, payment_methods
+
     return api.write(
-        PaymentMethodUpdate,
+        models.payment_methods.PaymentMethodUpdate,
         lambda who, params, info: expansion.run(
             who, "payment_method", params, lambda p: payment_methods.update(who, payment_method, p, info)
         ),
@@ -53,8 +57,10 @@ def update_payment_method(payment_method: str) -> Response[str]:
 
 @app.post("/v1/payment_methods/<payment_method>/attach")
 def attach_payment_method(payment_method: str) -> Response[str]:
+    from orgshare.domain import expansion, payment_methods
+
     return api.write(
-        PaymentMethodAttach,
+        models.payment_methods.PaymentMethodAttach,
         lambda who, params, info: expansion.run(
             who, "payment_method", params, lambda p: payment_methods.attach(who, payment_method, p, info)
         ),
@@ -65,8 +71,10 @@ def attach_payment_method(payment_method: str) -> Response[str]:
 
 @app.post("/v1/payment_methods/<payment_method>/detach")
 def detach_payment_method(payment_method: str) -> Response[str]:
+    from orgshare.domain import expansion, payment_methods
+
     return api.write(
-        PaymentMethodDetach,
+        models.payment_methods.PaymentMethodDetach,
         lambda who, params, info: expansion.run(
             who, "payment_method", params, lambda _p: payment_methods.detach(who, payment_method, info)
         ),
@@ -76,13 +84,17 @@ def detach_payment_method(payment_method: str) -> Response[str]:
 
 @app.get("/v1/payment_methods/<payment_method>/usage")
 def payment_method_usage(payment_method: str) -> Response[str]:
-    who, params = api.read(PaymentMethodUsageList)
+    from orgshare.domain import payment_methods
+
+    who, params = api.read(models.payment_methods.PaymentMethodUsageList)
     return api.ok(payment_methods.usage(who, payment_method, params, f"/v1/payment_methods/{payment_method}/usage"))
 
 
 @app.get("/v1/customers/<customer>/payment_methods")
 def list_customer_payment_methods(customer: str) -> Response[str]:
-    who, params = api.read(CustomerPaymentMethodList)
+    from orgshare.domain import expansion, payment_methods
+
+    who, params = api.read(models.payment_methods.CustomerPaymentMethodList)
     url = f"/v1/customers/{customer}/payment_methods"
     return api.ok(
         expansion.run(who, "payment_method", params, lambda p: payment_methods.list_for_customer(who, customer, p, url), in_list=True)
@@ -91,7 +103,9 @@ def list_customer_payment_methods(customer: str) -> Response[str]:
 
 @app.get("/v1/customers/<customer>/payment_methods/<payment_method>")
 def retrieve_customer_payment_method(customer: str, payment_method: str) -> Response[str]:
-    who, params = api.read(PaymentMethodRetrieve)
+    from orgshare.domain import expansion, payment_methods
+
+    who, params = api.read(models.payment_methods.PaymentMethodRetrieve)
     return api.ok(
         expansion.run(who, "payment_method", params, lambda p: payment_methods.retrieve(who, payment_method, p, customer=customer))
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -17,10 +17,14 @@ from orgshare.api import idempotency, request
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import UNEXPECTED_MESSAGE, ApiError, Conflict, UnrecognizedUrl
 from orgshare.observability import count, logger, metrics, tracer
-from orgshare.params.common import Params, error_for, parse
 from orgshare.storage.dynamo import ConditionFailed
 
-P = TypeVar("P", bound=Params)
+if TYPE_CHECKING:
+    from orgshare.params.common import Params
+
+# A string: parameter models (pydantic's machinery with them) load with the first request that
+# parses one, not with the handler.
+P = TypeVar("P", bound="Params")
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
@@ -37,7 +41,12 @@ class Api:
     """An APIGatewayRestResolver and the few verbs thin handlers need."""
 
     def __init__(self) -> None:
-        self.resolver = APIGatewayRestResolver(enable_validation=True)
+        # Without powertools' enable_validation: routes read their parameters from the request
+        # (read and write below, into Stripe's errors) and take their path parameters as strings,
+        # which that validation never refused. It cost its OpenAPI middleware at import and each
+        # route's pydantic fields on its first request. A route that turns it on for itself
+        # (`enable_validation=True`) still has its errors told in Stripe's words (_invalid_path).
+        self.resolver = APIGatewayRestResolver()
         self.resolver.exception_handler(ApiError)(error_response)
         self.resolver.exception_handler(RequestValidationError)(self._invalid_path)
         self.resolver.exception_handler(ConditionFailed)(self._lost_race)
@@ -53,6 +62,8 @@ class Api:
 
     def _invalid_path(self, exc: RequestValidationError) -> Response[str]:
         # A part of the URL the route could not take: told in Stripe's words, as a parameter's fault is.
+        from orgshare.params.common import error_for
+
         first = dict(exc.errors()[0])
         first["loc"] = tuple(p for p in first.get("loc", ()) if p not in ("path", "query", "body")) or ("id",)
         return error_response(error_for(first))
@@ -100,6 +111,8 @@ class Api:
         shape = {"method": event.http_method, "path": event.path, "params": raw}
 
         def run() -> dict[str, Any]:
+            from orgshare.params.common import parse
+
             return operation(who, parse(model, raw), info)
 
         if one_write:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -12,11 +12,13 @@ from orgshare.domain.organization import access
 from orgshare.domain.principal import Principal, RequestInfo
 from orgshare.errors import AuthenticationFailed, InvalidRequest, PermissionDenied
 from orgshare.ids import redact_key
-from orgshare.params.common import Params, parse
 from orgshare.settings import get_settings
 from orgshare.wire.params import decode_body, decode_query
 
-P = TypeVar("P", bound=Params)
+if TYPE_CHECKING:
+    from orgshare.params.common import Params
+
+P = TypeVar("P", bound="Params")  # params.common (pydantic) imported on the first parse, not with the handler
 
 
 def request_id(event: APIGatewayProxyEvent) -> str:
@@ -109,6 +111,8 @@ def raw_params(event: APIGatewayProxyEvent) -> dict[str, Any]:
 
 def params(event: APIGatewayProxyEvent, model: type[P]) -> P:
     """The request's parameters, validated into `model`."""
+    from orgshare.params.common import parse
+
     return parse(model, raw_params(event))
 
 
