@@ -124,9 +124,25 @@ MIX = {
     "POST /v1/payment_intents (confirm=true)": 120,
     "POST /v1/refunds (partial)": 30,
 }
-# What a month costs whatever the traffic: 3 KMS keys, 12 alarms, Lambda's idle polling of 3 queues
-# (about 650,000 requests each), the checkout expiry sweep (43,200 runs of about 50 ms at 128 MB).
-FIXED = Counter({"KMS": 3.00, "CloudWatch alarms": 1.20, "SQS": 3 * 650_000 * PRICES["sqs_request"], "Lambda": 43_200 * _lambda(50.0, 128)})
+
+
+def _fixed() -> Counter[str]:
+    """What a month costs whatever the traffic, counted in template.yaml: its KMS keys (the default
+    key mode: no StorageKey), alarms ($0.10 each) and dashboards ($3 each), Lambda's idle polling of
+    each SQS event source (about 650,000 requests a month each), and the checkout expiry sweep
+    (43,200 runs of about 50 ms at 128 MB)."""
+    from localrun import template as tpl
+
+    template = tpl.load()
+    keys = [k for k, r in tpl.resources(template, "AWS::KMS::Key").items() if "Condition" not in r]
+    alarms = tpl.resources(template, "AWS::CloudWatch::Alarm")
+    dashboards = tpl.resources(template, "AWS::CloudWatch::Dashboard")
+    polled = [e for f in tpl.resources(template, "AWS::Serverless::Function").values()
+              for e in f["Properties"].get("Events", {}).values() if e["Type"] == "SQS"]  # fmt: skip
+    return Counter({"KMS": 1.00 * len(keys), "CloudWatch alarms": 0.10 * len(alarms) + 3.00 * len(dashboards),
+                    "SQS": len(polled) * 650_000 * PRICES["sqs_request"], "Lambda": 43_200 * _lambda(50.0, 128)})  # fmt: skip
+
+
 AUTHORIZER_MS, AUTHORIZER_MB, AUTHORIZER_READ_UNITS = 20.0, 256, 2.0
 COLD_START_MS, COLD_START_MB = 1000.0, 512
 SCENARIOS = ((1_000, 1.0, 1_000), (100_000, 0.1, 100_000), (10_000_000, 1 / 500, 432_000))
@@ -146,7 +162,7 @@ def monthly(operations: list[Operation], requests: int, cold_share: float, autho
     total.update({"Lambda": requests * cold_share * (_lambda(COLD_START_MS, COLD_START_MB) - PRICES["lambda_request"])})
     traces = min(requests, 2_592_000) + 0.05 * max(requests - 2_592_000, 0)  # default sampling: 1 a second, then 5 %
     total.update({"X-Ray": traces * PRICES["trace"]})
-    total.update(FIXED)
+    total.update(_fixed())
     return total
 
 
@@ -154,7 +170,7 @@ def monthly_report(operations: list[Operation]) -> list[str]:
     months = [monthly(operations, *scenario) for scenario in SCENARIOS]
     header = "".join(f"{f'{n:,} requests':>22}" for n, _, _ in SCENARIOS)
     lines = ["A month of docs/deploy.md's request mix (reads 60 %, customer writes 15 %, cards 10 %, payments 15 %)", f"  {'':<20}{header}"]
-    for service in (*SERVICES, "CloudWatch alarms"):
+    for service in (*SERVICES, "CloudWatch alarms"):  # alarms and the dashboard
         lines.append(f"  {service:<20}" + "".join(f"{month[service]:>22,.2f}" for month in months))
     lines.append(f"  {'a month, dollars':<20}" + "".join(f"{sum(month.values()):>22,.2f}" for month in months))
     lines += [
