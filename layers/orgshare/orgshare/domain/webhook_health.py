@@ -40,12 +40,15 @@ def record(outcomes: list[tuple[dict[str, Any], bool]]) -> None:
         last[(endpoint["org"], endpoint["id"])] = (endpoint, succeeded)
     for endpoint, succeeded in last.values():
         since = endpoint.get("failing_since")
-        if succeeded and since is not None:
-            store.mark_healthy(endpoint)
-        elif not succeeded and since is None:
-            store.mark_failing(endpoint, now)
-        elif not succeeded and since is not None and int(since) < disable_before and endpoint.get("status") == "enabled":
-            _disable(endpoint, disable_before)
+        try:
+            if succeeded and since is not None:
+                store.mark_healthy(endpoint)
+            elif not succeeded and since is None:
+                store.mark_failing(endpoint, now)
+            elif not succeeded and since is not None and int(since) < disable_before and endpoint.get("status") == "enabled":
+                _disable(endpoint, disable_before)
+        except Exception:  # health is best effort: a failure here must not hand the message over, posting its deliveries again
+            logger.exception("webhook endpoint health not recorded", extra={"webhook_endpoint": endpoint["id"]})
 
 
 def _disable(endpoint: dict[str, Any], disable_before: int) -> None:
