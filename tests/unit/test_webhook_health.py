@@ -9,16 +9,17 @@ import json
 import boto3
 import pytest
 
-from orgshare.domain import delivery, webhook_health
+from orgshare.domain import delivery
 from orgshare.ids import new_id
 from orgshare.settings import get_settings
+from orgshare.storage import webhooks as webhooks_store
 
 
 def test_a_health_write_that_fails_does_not_fail_the_batch(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: object) -> None:
         raise RuntimeError("DynamoDB said no")
 
-    monkeypatch.setattr(webhook_health.store, "mark_failing", refuse)
+    monkeypatch.setattr(webhooks_store, "mark_failing", refuse)
     monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0")  # the retry visible at once
     get_settings.cache_clear()
     endpoint = {"id": new_id("we"), "org": "org_health", "mode": "test", "owner": "acct_health", "url": "https://example.com/h",
