@@ -1,7 +1,8 @@
 """A write of one item goes alone (PutItem: half a one-item transaction's write units), and is
 no less safe for it: botocore retries a write whose answer was lost (a read timeout), and the retry
 meets the item its own first attempt wrote. A transaction's ClientRequestToken made that retry
-succeed; a Put alone recognises its own item instead of answering a lost race."""
+succeed; a Put alone recognises its own item instead of answering a lost race, and so does the
+claim of an Idempotency-Key (its own claim, not a twin request's)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,15 @@ def test_a_put_that_meets_another_writers_item_still_fails_its_condition(aws: di
     with pytest.raises(ConditionFailed) as failed:
         dynamo.transact([_put("WE#2", "mine")])
     assert len(sent) == 1 and failed.value.reasons[0]["Code"] == "ConditionalCheckFailed"
+
+
+def test_a_key_claimed_whose_answer_was_lost_is_this_requests_claim_not_a_twin(aws: dict[str, str]) -> None:
+    # The claim of a confirm's Idempotency-Key (storage/receipts.claim): its retry met the claim it made itself.
+    import time
+
+    from orgshare.storage import receipts
+
+    receipt = receipts.Receipt("orgshare.idempotency#lost", "fingerprint", int(time.time()) + 3600, json.dumps)
+    sent = _lose_first_answer("PutItem")
+    receipts.claim(receipt, int(time.time() * 1000) + 60_000)
+    assert len(sent) == 2 and receipt.claimed

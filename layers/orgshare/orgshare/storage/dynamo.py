@@ -75,14 +75,20 @@ def transact(items: list[dict[str, Any]]) -> None:
         raise ConditionFailed(cast(list[dict[str, Any]], exc.response.get("CancellationReasons") or [])) from exc
 
 
+def met_its_own_put(failed: Exception, put: dict[str, Any]) -> bool:
+    """Whether a conditional Put (asked for ALL_OLD) failed only on its own first attempt: botocore
+    retried it after a lost answer (a read timeout), and the item met is the one it wrote."""
+    answer = cast(dict[str, Any], getattr(failed, "response", {}))
+    return bool(answer.get("ResponseMetadata", {}).get("RetryAttempts", 0)) and answer.get("Item") == put["Item"]
+
+
 def _put_alone(put: dict[str, Any]) -> None:
     try:
         client().put_item(**{"ReturnValuesOnConditionCheckFailure": "ALL_OLD", **put})
     except client().exceptions.ConditionalCheckFailedException as exc:
-        answer = cast(dict[str, Any], exc.response)
-        met = answer.get("Item")
-        if met == put["Item"] and answer.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0:
-            return  # botocore retried a Put whose answer was lost: the item met is the one it wrote
+        if met_its_own_put(exc, put):
+            return
+        met = cast(dict[str, Any], exc.response).get("Item")
         reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": str(exc)}
         if met is not None and put.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
             reason["Item"] = met

@@ -127,6 +127,8 @@ def _put_item(put: dict[str, Any]) -> None:
     try:
         client().put_item(**put)
     except client().exceptions.ConditionalCheckFailedException as exc:
+        if dynamo.met_its_own_put(exc, put):
+            return  # its own record, written by the attempt whose answer was lost
         raise Recorded(from_item(cast(dict[str, Any], exc.response.get("Item") or {}))) from None
     except client().exceptions.TransactionConflictException:
         raise KeyInUse from None
