@@ -9,6 +9,11 @@ For the demo organization of 'make run' (accounts by business name or id):
 
     python -m orgshare.admin seed-customers --local --account "Rocket Rentals" --count 25 --cards
     python -m orgshare.admin enable-sharing --local --account "Rocket Rentals" --consent-collected
+
+An organization as JSON lines (a backup, a restore; cards stay sealed: orgshare/org_backup.py):
+
+    python -m orgshare.admin export-org --local --out rocket.jsonl
+    python -m orgshare.admin import-org --local --in rocket.jsonl
 """
 
 from __future__ import annotations
@@ -366,6 +371,28 @@ def _enable_sharing_command(args: argparse.Namespace) -> int:
     return 1 if enablement["status"] == "failed" else 0
 
 
+def _export_command(args: argparse.Namespace) -> int:
+    from orgshare import org_backup
+
+    org = _org_id(args)
+    with args.out.open("w") as out:
+        count = org_backup.export(org, out)
+    print(json.dumps({"organization": org, "items": count, "file": str(args.out)}))
+    return 0
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    from orgshare import org_backup
+
+    try:
+        with args.source.open() as lines:
+            org, count = org_backup.restore(lines)
+    except (OSError, org_backup.BadExport) as bad:
+        raise Refused(f"{args.source}: {bad}") from None
+    print(json.dumps({"organization": org, "items": count}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m orgshare.admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -392,6 +419,12 @@ def main(argv: list[str] | None = None) -> None:
     enable.add_argument("--mode", choices=("test", "live"), default="test")
     enable.add_argument("--no-wait", action="store_true", help="print the new enablement and return (no progress bar)")
     _where(enable)
+    export = sub.add_parser("export-org", help="write the organization's items as JSON lines (sealed values stay sealed)")
+    export.add_argument("--out", type=Path, required=True)
+    _where(export)
+    restore = sub.add_parser("import-org", help="write an export-org file's items back (same KMS keys: sealed values open only under them)")
+    restore.add_argument("--in", dest="source", type=Path, required=True)
+    _where(restore, org=False)
     args = parser.parse_args(argv)
     if args.stack:
         configure_from_stack(args.stack)
@@ -403,7 +436,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     from botocore.exceptions import EndpointConnectionError
 
-    command = _seed_customers_command if args.command == "seed-customers" else _enable_sharing_command
+    commands = {"seed-customers": _seed_customers_command, "enable-sharing": _enable_sharing_command,
+                "export-org": _export_command, "import-org": _import_command}  # fmt: skip
+    command = commands[args.command]
     try:
         code = command(args)
     except EndpointConnectionError as unreachable:
