@@ -72,7 +72,16 @@ def test_an_organization_exported_and_imported_back_is_whole_and_its_card_still_
     bad.write_text('{"table": "data", "item": {}}\n')
     refused = _admin(local_system, "import-org", "--in", str(bad))
     assert refused.returncode == 2 and "not an orgshare export" in refused.stderr
-    assert _theirs(local_system, org) == []
+    # A file naming this organization that carries another's item (an endpoint under its partition) writes nothing.
+    other = local_system.admin("create-org", "--name", "Not Theirs")["organization"]
+    forged = {"table": "directory", "item": {"pk": {"S": f"ORG#{other}"}, "sk": {"S": "WE#test#ORG#we_forged"}}}
+    crafted = tmp_path / "crafted.jsonl"
+    crafted.write_text("\n".join([*lines, json.dumps(forged)]) + "\n")
+    refused = _admin(local_system, "import-org", "--in", str(crafted))
+    assert refused.returncode == 2 and "another organization" in refused.stderr
+    assert _theirs(local_system, org) == [] and "we_forged" not in json.dumps(local_system.table_items(), default=repr)
+    # Nor does an export take what is not an organization's whole id (contains("org_") would be every organization).
+    assert _admin(local_system, "export-org", "--org", "org_", "--out", str(tmp_path / "all.jsonl")).returncode == 2
 
     done = _admin(local_system, "import-org", "--in", str(out))
     assert done.returncode == 0, done.stderr

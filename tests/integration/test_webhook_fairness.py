@@ -48,6 +48,14 @@ def _stored(system: LocalSystem, endpoint_id: str) -> dict[str, Any]:
     return next(i for i in items if i["sk"]["S"].endswith(f"#{endpoint_id}"))
 
 
+def _plant_failing_since(system: LocalSystem, endpoint_id: str, since: int) -> None:
+    item = _stored(system, endpoint_id)
+    system.dynamodb().update_item(
+        TableName=system.env["DIRECTORY_TABLE"], Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET failing_since = :t", ExpressionAttributeValues={":t": {"N": str(since)}},
+    )  # fmt: skip
+
+
 def test_an_organization_whose_endpoints_hang_does_not_hold_up_another_organizations_webhooks(
     system: LocalSystem, receiver: Receiver
 ) -> None:
@@ -89,11 +97,7 @@ def test_an_endpoint_failing_for_days_is_disabled_with_an_event_and_enabled_agai
     watcher = _endpoint(rides, f"{receiver.url}/watch", ["webhook_endpoint.disabled"])
     try:
         # Its failing streak began four days ago (planted: the default is to disable after three).
-        item = _stored(system, down.id)
-        system.dynamodb().update_item(
-            TableName=system.env["DIRECTORY_TABLE"], Key={"pk": item["pk"], "sk": item["sk"]},
-            UpdateExpression="SET failing_since = :t", ExpressionAttributeValues={":t": {"N": str(int(time.time()) - 4 * 86_400)}},
-        )  # fmt: skip
+        _plant_failing_since(system, down.id, int(time.time()) - 4 * 86_400)
         cus = rides.v1.customers.create(params={"name": "Down Dee"})
         told = receiver.wait_until(lambda ds: any(d.path == "/watch" for d in ds), timeout=30)
         event = stripe.Webhook.construct_event(next(d for d in told if d.path == "/watch").body,
@@ -106,10 +110,16 @@ def test_an_endpoint_failing_for_days_is_disabled_with_an_event_and_enabled_agai
         assert receiver.behaviours["/down"].seen == 1  # its attempt for the customer, and no more
         assert about(told, "/down", cus.id) == []
 
-        # Enabled again, it starts afresh: not failing, so its next event goes out on the main lane.
+        # Enabled again, it starts afresh: not failing, so its next event goes out on the main lane. (Updating an
+        # endpoint that is enabled keeps its streak: "disabled=false" is no way back to the main lane; a new URL is.)
         rides.v1.webhook_endpoints.update(down.id, params={"disabled": False})
         assert "failing_since" not in _stored(system, down.id)
         assert rides.v1.webhook_endpoints.retrieve(down.id).status == "enabled"
+        _plant_failing_since(system, down.id, int(time.time()))
+        rides.v1.webhook_endpoints.update(down.id, params={"disabled": False})
+        assert "failing_since" in _stored(system, down.id)
+        rides.v1.webhook_endpoints.update(down.id, params={"url": f"{receiver.url}/moved"})
+        assert "failing_since" not in _stored(system, down.id)
     finally:
         rides.v1.webhook_endpoints.delete(down.id)
         rides.v1.webhook_endpoints.delete(watcher.id)

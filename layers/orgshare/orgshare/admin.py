@@ -375,8 +375,11 @@ def _export_command(args: argparse.Namespace) -> int:
     from orgshare import org_backup
 
     org = _org_id(args)
-    with args.out.open("w") as out:
-        count = org_backup.export(org, out)
+    try:
+        with args.out.open("w") as out:
+            count = org_backup.export(org, out)
+    except (OSError, org_backup.BadExport) as bad:
+        raise Refused(str(bad)) from None
     print(json.dumps({"organization": org, "items": count, "file": str(args.out)}))
     return 0
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from orgshare.ids import id_time_ms
 from orgshare.storage import org_export
 
 FORMAT = 1
@@ -48,18 +49,28 @@ def _decode(attribute: dict[str, Any]) -> dict[str, Any]:
     return attribute
 
 
+class BadExport(ValueError):
+    """The file is not an orgshare export this version reads."""
+
+
+def _belongs(item: dict[str, Any], org: str) -> bool:
+    """An item of `org`'s: its key names the organization as a whole segment, or its `org` is it."""
+    pk = str(item.get("pk", {}).get("S", ""))
+    return org in pk.split("#") or item.get("org", {}).get("S") == org
+
+
 def export(org: str, out: TextIO) -> int:
     """Writes `org`'s export to `out`; returns how many items."""
+    if not org.startswith("org_") or id_time_ms(org) is None:
+        raise BadExport(f"{org!r} is not an organization's id (org_...)")
     out.write(json.dumps({"orgshare_export": FORMAT, "org": org, "exported_at": int(time.time())}) + "\n")
     count = 0
     for table, item in org_export.items(org):
+        if not _belongs(item, org):
+            continue
         out.write(json.dumps({"table": table, "item": _item_out(item)}, sort_keys=True) + "\n")
         count += 1
     return count
-
-
-class BadExport(ValueError):
-    """The file is not an orgshare export this version reads."""
 
 
 def restore(lines: Iterable[str]) -> tuple[str, int]:
@@ -83,6 +94,8 @@ def restore(lines: Iterable[str]) -> tuple[str, int]:
             by_table[entry["table"]].append(item)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadExport(f"line {number} is not an exported item") from exc
+        if not _belongs(item, header["org"]):  # a file names one organization, and writes only into it
+            raise BadExport(f"line {number} is an item of another organization than {header['org']}")
     for table, batch in by_table.items():
         org_export.put(table, batch)
     return header["org"], sum(len(b) for b in by_table.values())

@@ -95,6 +95,8 @@ def update(principal: Principal, endpoint: str, params: WebhookEndpointUpdate) -
         new = dict(current)
         if params.url is not None:
             endpoint_urls.check(params.url, principal.livemode)
+            if params.url != current["url"]:  # a new receiver: its predecessor's failures are not its own
+                new.pop("failing_since", None)
             new["url"] = params.url
         if params.enabled_events is not None:
             new["enabled_events"] = params.enabled_events
@@ -105,7 +107,7 @@ def update(principal: Principal, endpoint: str, params: WebhookEndpointUpdate) -
             new["metadata"] = {k: v for k, v in merged.items() if v is not None}
         if params.disabled is not None:
             new["status"] = "disabled" if params.disabled else "enabled"
-            if not params.disabled:  # enabled again: a fresh start, on the main lane
+            if not params.disabled and current["status"] == "disabled":  # enabled again: a fresh start, on the main lane
                 new.pop("failing_since", None)
                 new.pop("disabled_reason", None)
         new["version"] = current["version"] + 1

@@ -30,6 +30,7 @@ def items(org: str) -> Iterator[tuple[str, dict[str, Any]]]:
             .get_paginator("scan")
             .paginate(
                 TableName=_table(name),
+                # `org` is a whole id (org_ and 24 characters: org_backup checks it), so it is in no other organization's keys.
                 FilterExpression="(contains(pk, :org) OR org = :org) AND NOT begins_with(pk, :change)",
                 ExpressionAttributeValues={":org": {"S": org}, ":change": {"S": keys.change_pk("")}},
             )

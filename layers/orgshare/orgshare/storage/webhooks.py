@@ -46,15 +46,17 @@ def _update_health(endpoint: dict[str, Any], update: str, condition: str, values
 
 
 def disable_failing(endpoint: dict[str, Any], failing_before: int, change: dict[str, Any]) -> bool:
-    """Disables an enabled endpoint that has been failing since before `failing_before`, with the
-    change record of its event, in one transaction; False if it no longer is one."""
+    """Disables an enabled endpoint that has been failing since before `failing_before`, unchanged
+    since it was read (the attempt was to the endpoint as it was then), with the change record of
+    its event, in one transaction; False if it no longer is one."""
     update = {
         "TableName": _table(), "Key": _key(endpoint),
         "UpdateExpression": "SET #status = :disabled, version = version + :one, disabled_reason = :reason",
-        "ConditionExpression": "#status = :enabled AND failing_since < :before",
+        "ConditionExpression": "#status = :enabled AND failing_since < :before AND version = :read",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {":disabled": {"S": "disabled"}, ":enabled": {"S": "enabled"}, ":one": {"N": "1"},
-                                      ":reason": {"S": "failing"}, ":before": {"N": str(failing_before)}},
+                                      ":reason": {"S": "failing"}, ":before": {"N": str(failing_before)},
+                                      ":read": {"N": str(endpoint["version"])}},
     }  # fmt: skip
     try:
         transact([{"Update": update}, change_put(change)])
