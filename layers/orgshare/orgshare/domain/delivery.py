@@ -143,10 +143,13 @@ def deliveries_for(message: dict[str, Any]) -> list[Delivery]:
     found = [Delivery(event, e, account, 1) for e in webhooks_store.all_for(org, mode, account) if subscribed(e, event["type"])]
     if detail.get("org_copy"):
         found += [Delivery(event, e, ORG_OWNER, 1) for e in webhooks_store.all_for(org, mode, ORG_OWNER) if subscribed(e, event["type"])]
-    diverted = [d for d in found if webhook_health.failing(d.endpoint)]
+    healthy: list[Delivery] = []
+    diverted: list[Delivery] = []
+    for d in found:
+        (diverted if webhook_health.failing(d.endpoint) else healthy).append(d)
     if diverted:
         messaging.enqueue_deliveries([(_deliver_message(d, 1, 0), 0) for d in diverted], slow=True)
-    return [d for d in found if not webhook_health.failing(d.endpoint)]
+    return healthy
 
 
 def _scheduled(message: dict[str, Any]) -> list[Delivery]:
